@@ -1,0 +1,134 @@
+"""The dataset registry: datasets, their photos, and what must stay out of them.
+
+Field names here are a contract: operators' scripts and later work rely on
+`Dataset.slug`, `Photo.dataset`, `Photo.flickr_id`, `Photo.owner_nsid`,
+`Photo.owner_name` and `Photo.state`.
+"""
+
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class Dataset(models.Model):
+    slug = models.SlugField(unique=True, max_length=64)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    source = models.CharField(
+        max_length=200, blank=True, help_text="Where the photos came from, e.g. YFCC100M (Flickr)."
+    )
+    release = models.CharField(max_length=64, blank=True)
+    # Kept by the importer, so the home page does not count millions of rows.
+    photo_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.release})" if self.release else self.name
+
+    def refresh_photo_count(self) -> None:
+        self.photo_count = self.photos.filter(state=Photo.State.PRESENT).count()
+        self.save(update_fields=["photo_count", "updated_at"])
+
+
+class Photo(models.Model):
+    class State(models.TextChoices):
+        PRESENT = "present", "present"
+        REMOVED = "removed", "removed"
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="photos")
+    flickr_id = models.BigIntegerField()
+    owner_nsid = models.CharField(max_length=32, blank=True)
+    owner_name = models.CharField(max_length=255, blank=True, help_text="As the manifest gives it.")
+    title = models.CharField(max_length=500, blank=True)
+    page_url = models.CharField(max_length=500, blank=True)
+    image_url = models.CharField(max_length=500, blank=True)
+    farm = models.PositiveSmallIntegerField(null=True, blank=True)
+    server = models.CharField(max_length=16, blank=True)
+    secret = models.CharField(max_length=32, blank=True)
+    license = models.CharField(max_length=200, blank=True)
+    file_keys = models.JSONField(
+        default=list, blank=True, help_text="Storage keys of the files the dataset keeps."
+    )
+    extra = models.JSONField(default=dict, blank=True, help_text="The rest of the manifest row.")
+    release = models.CharField(max_length=64, blank=True, help_text="Release last imported in.")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PRESENT)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dataset", "flickr_id"], name="photo_unique_per_dataset"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["owner_nsid", "dataset"], name="photo_owner_idx"),
+            models.Index(fields=["flickr_id"], name="photo_flickr_id_idx"),
+            models.Index(Lower("owner_name"), name="photo_owner_name_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.flickr_id} in {self.dataset_id}"
+
+    @property
+    def thumbnail_url(self) -> str:
+        """Flickr's 150px square, built from server and secret when we have them."""
+        if self.server and self.secret:
+            return (
+                f"https://live.staticflickr.com/{self.server}/{self.flickr_id}_{self.secret}_q.jpg"
+            )
+        return self.image_url
+
+    @property
+    def flickr_page_url(self) -> str:
+        if self.page_url:
+            return self.page_url
+        owner = self.owner_nsid or "-"
+        return f"https://www.flickr.com/photos/{owner}/{self.flickr_id}/"
+
+
+class Suppression(models.Model):
+    """What no import may bring back: a removed photo, or every photo of an owner.
+
+    `dataset` empty means every dataset (an owner who asked to be kept out of
+    future releases of everything).
+    """
+
+    class Kind(models.TextChoices):
+        PHOTO = "photo", "photo"
+        OWNER = "owner", "owner"
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    dataset = models.ForeignKey(
+        Dataset, null=True, blank=True, on_delete=models.CASCADE, related_name="suppressions"
+    )
+    flickr_id = models.BigIntegerField(null=True, blank=True)
+    owner_nsid = models.CharField(max_length=32, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind="photo", flickr_id__isnull=False)
+                    | models.Q(kind="owner", flickr_id__isnull=True) & ~models.Q(owner_nsid="")
+                ),
+                name="suppression_has_its_key",
+            ),
+            models.UniqueConstraint(
+                fields=["dataset", "flickr_id"],
+                condition=models.Q(kind="photo"),
+                name="suppression_photo_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["flickr_id"], name="suppression_photo_idx"),
+            models.Index(fields=["owner_nsid"], name="suppression_owner_idx"),
+        ]
+
+    def __str__(self) -> str:
+        target = self.flickr_id if self.kind == self.Kind.PHOTO else self.owner_nsid
+        return f"{self.kind} {target} ({self.dataset_id or 'all datasets'})"

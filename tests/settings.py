@@ -1,0 +1,22 @@
+"""Test settings: optout.settings as production reads it, plus test-only seams.
+
+DATABASE_URL and REDIS_URL come from the environment (`.ci/run` sets them for
+the PostgreSQL + Redis run and unsets them for the SQLite run).
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key")
+os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="optout-test-"))
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+
+from optout.settings import *  # noqa: F403
+
+# anymail's test backend: messages land in django.core.mail.outbox.
+MAILERS = {"default": {"BACKEND": "anymail.backends.test.EmailBackend"}}
+# Fast hashing: tests make users, they do not guard passwords.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# No collectstatic in tests.
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 (whitenoise warns otherwise)
