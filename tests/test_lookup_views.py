@@ -1,0 +1,322 @@
+"""The public look-up as a person (or a script) meets it: /?q=…"""
+
+import re
+
+import pytest
+from django.http import HttpRequest, HttpResponse
+from django.test import Client
+from django.urls import path
+from pytest_django.fixtures import DjangoAssertNumQueries, Settings
+
+from optout import urls as optout_urls
+from optout.lookup import base58_encode
+from optout.models import Dataset, Photo
+from tests.factories import DatasetFactory, PhotoFactory
+
+pytestmark = pytest.mark.django_db
+
+NSID = "12345678@N01"
+
+
+def _signin_stub(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("signing in")
+
+
+# Two URLconfs, so the sign-in button is tested both before and after the
+# Flickr sign-in view lands in optout/urls.py.
+without_signin = [p for p in optout_urls.urlpatterns if getattr(p, "name", "") != "flickr_signin"]
+with_signin = [*without_signin, path("signin/flickr", _signin_stub, name="flickr_signin")]
+
+
+class WithoutSignin:
+    urlpatterns = without_signin
+
+
+class WithSignin:
+    urlpatterns = with_signin
+
+
+@pytest.fixture
+def dif() -> Dataset:
+    return DatasetFactory(slug="dif", name="Diversity in Faces", release="1.0")
+
+
+@pytest.fixture
+def ffhq() -> Dataset:
+    return DatasetFactory(slug="ffhq", name="FFHQ", release="2019")
+
+
+@pytest.fixture
+def owner_photos(dif: Dataset, ffhq: Dataset) -> list[Photo]:
+    """jdoe has 3 photos in DiF (one removed) and 1 in FFHQ; someone else has 2 in DiF."""
+    mine = {"owner_nsid": NSID, "owner_name": "JDoe"}
+    photos = [
+        PhotoFactory(dataset=dif, flickr_id=5123456781, title="Grandma at the lake", **mine),
+        PhotoFactory(dataset=dif, flickr_id=5123456782, title="Birthday", **mine),
+        PhotoFactory(dataset=dif, flickr_id=5123456783, state=Photo.State.REMOVED, **mine),
+        PhotoFactory(dataset=ffhq, flickr_id=5123456781, title="Grandma at the lake", **mine),
+    ]
+    PhotoFactory.create_batch(2, dataset=dif, owner_nsid="99999999@N02", owner_name="someone")
+    return photos
+
+
+def _text(response: HttpResponse) -> str:
+    """The page as a person reads it: tags gone, whitespace collapsed."""
+    html = response.content.decode()
+    html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def test_the_home_page_asks_the_question_and_lists_the_datasets(
+    client: Client, dif: Dataset
+) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    text = _text(response)
+    assert "Are your Flickr photos in a face-recognition dataset?" in text
+    assert "Diversity in Faces · release 1.0" in text
+    assert '<label for="q">' in response.content.decode()
+
+
+def test_it_counts_an_owners_photos_per_dataset(client: Client, owner_photos: list) -> None:
+    response = client.get("/", {"q": NSID})
+    assert response.status_code == 200
+    text = _text(response)
+    assert (
+        "2 of your photos are in Diversity in Faces (release 1.0); 1 more has already been "
+        "removed." in text
+    )
+    assert "1 of your photos is in FFHQ (release 2019)." in text
+
+
+def test_it_finds_an_owner_by_username_whatever_the_case(
+    client: Client, owner_photos: list
+) -> None:
+    response = client.get("/", {"q": "jdoe"})
+    assert response.status_code == 200
+    text = _text(response)
+    assert f"The Flickr account “jdoe” ({NSID})" in text
+    assert "2 of your photos are in Diversity in Faces (release 1.0)" in text
+
+
+def test_it_finds_an_owner_by_profile_link(client: Client, owner_photos: list) -> None:
+    for link in (f"https://www.flickr.com/photos/{NSID}/albums", "flickr.com/people/JDOE/"):
+        response = client.get("/", {"q": link})
+        assert response.status_code == 200, link
+        assert "2 of your photos are in Diversity in Faces" in _text(response)
+
+
+def test_it_says_plainly_when_none_of_the_owners_photos_are_in(
+    client: Client, owner_photos: list
+) -> None:
+    response = client.get("/", {"q": "55555555@N05"})
+    assert response.status_code == 200
+    text = _text(response)
+    assert "None of your photos are in the datasets we cover." in text
+    assert "We cover Diversity in Faces (release 1.0), FFHQ (release 2019)." in text
+    assert "Sign in with Flickr" not in text
+
+
+def test_removed_photos_do_not_count_as_in(client: Client, dif: Dataset) -> None:
+    PhotoFactory.create_batch(2, dataset=dif, owner_nsid=NSID, state=Photo.State.REMOVED)
+    text = _text(client.get("/", {"q": NSID}))
+    assert "None of your photos are in the datasets we cover." in text
+    assert (
+        "2 of your photos were in Diversity in Faces (release 1.0) and have been removed." in text
+    )
+
+
+def test_an_anonymous_answer_shows_counts_but_no_titles_thumbnails_or_photo_ids(
+    client: Client, owner_photos: list
+) -> None:
+    html = client.get("/", {"q": "jdoe"}).content.decode()
+    assert "Grandma at the lake" not in html
+    assert "Birthday" not in html
+    assert "staticflickr" not in html.replace(
+        "https://live.staticflickr.com/65535/5123456789_abcdef1234_b.jpg", ""
+    )
+    assert "<img" not in html
+    for photo in owner_photos:
+        assert str(photo.flickr_id) not in html
+
+
+def test_it_says_which_datasets_hold_a_linked_photo(client: Client, owner_photos: list) -> None:
+    # The photo in both datasets, by its short link.
+    response = client.get("/", {"q": "https://flic.kr/p/" + base58_encode(5123456781)})
+    assert response.status_code == 200
+    text = _text(response)
+    assert "Flickr photo 5123456781" in text
+    assert "This photo is in Diversity in Faces (release 1.0)." in text
+    assert "This photo is in FFHQ (release 2019)." in text
+    assert "Grandma at the lake" not in text
+
+
+def test_it_says_when_a_linked_photo_was_removed(client: Client, owner_photos: list) -> None:
+    url = "https://live.staticflickr.com/65535/5123456783_abcdef1234_b.jpg"
+    text = _text(client.get("/", {"q": url}))
+    assert "This photo was in Diversity in Faces (release 1.0) and has been removed." in text
+    assert "This photo is in" not in text
+    assert "Sign in with Flickr" not in text
+
+
+def test_a_photo_in_no_dataset_is_just_not_in_any(client: Client, owner_photos: list) -> None:
+    response = client.get("/", {"q": "https://www.flickr.com/photos/jdoe/4000000001/"})
+    assert response.status_code == 200
+    assert "This photo is not in any dataset we cover." in _text(response)
+
+
+def test_it_answers_in_json_when_asked_by_header(client: Client, owner_photos: list) -> None:
+    response = client.get("/", {"q": "jdoe"}, headers={"accept": "application/json"})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    assert "Accept" in response["Vary"]
+    assert response.json() == {
+        "query": "jdoe",
+        "kind": "owner",
+        "nsid": NSID,
+        "username": "jdoe",
+        "datasets": [
+            {
+                "slug": "dif",
+                "name": "Diversity in Faces",
+                "release": "1.0",
+                "count": 2,
+                "removed": 1,
+            },
+            {"slug": "ffhq", "name": "FFHQ", "release": "2019", "count": 1, "removed": 0},
+        ],
+        "total": 3,
+    }
+
+
+def test_it_answers_a_photo_in_json_when_asked_by_parameter(
+    client: Client, owner_photos: list
+) -> None:
+    response = client.get("/", {"q": "flickr.com/photo.gne?id=5123456783", "format": "json"})
+    assert response.status_code == 200
+    assert response.json() == {
+        "query": "flickr.com/photo.gne?id=5123456783",
+        "kind": "photo",
+        "photo_id": 5123456783,
+        "datasets": [
+            {"slug": "dif", "name": "Diversity in Faces", "release": "1.0", "state": "removed"},
+            {"slug": "ffhq", "name": "FFHQ", "release": "2019", "state": "absent"},
+        ],
+        "in_any": False,
+    }
+
+
+def test_a_browser_accept_header_gets_html(client: Client, owner_photos: list) -> None:
+    accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    response = client.get("/", {"q": NSID}, headers={"accept": accept})
+    assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("", "Enter your Flickr username"),
+        ("https://example.com/photos/jdoe/", "That is a link to example.com, not to Flickr"),
+        ("x" * 2000, "too long"),
+        ("jdoe\x00\x07", "control character"),
+        ("https://www.flickr.com/explore/", "does not name a person or a photo"),
+    ],
+)
+def test_it_rejects_bad_input_next_to_the_field_with_a_400(
+    client: Client, dif: Dataset, query: str, message: str
+) -> None:
+    response = client.get("/", {"q": query})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert message in _text(response)
+    assert 'aria-describedby="q-error q-examples"' in html
+    assert 'aria-invalid="true"' in html
+    assert re.search(r'<p id="q-error" class="error" role="alert">[^<]*' + re.escape(message), html)
+
+
+@pytest.mark.parametrize(
+    "query", ["", "https://example.com/", "x" * 2000, "a\x00b", "https://flic.kr/p/0"]
+)
+def test_it_rejects_bad_input_in_json_with_a_400(client: Client, query: str) -> None:
+    response = client.get("/", {"q": query, "format": "json"})
+    assert response.status_code == 400
+    assert set(response.json()) == {"error"}
+    assert response.json()["error"]
+
+
+def test_it_rejects_an_unknown_format(client: Client) -> None:
+    response = client.get("/", {"q": NSID, "format": "xml"})
+    assert response.status_code == 400
+    assert "Unknown format “xml”: use json or html." in _text(response)
+
+
+def test_a_json_request_without_a_query_says_what_to_send(client: Client) -> None:
+    response = client.get("/", headers={"accept": "application/json"})
+    assert response.status_code == 400
+    assert "?q=" in response.json()["error"]
+
+
+def test_an_unknown_username_without_a_flickr_key_says_it_could_not_resolve_it(
+    client: Client, settings: Settings, owner_photos: list
+) -> None:
+    settings.FLICKR_API_KEY = ""
+    response = client.get("/", {"q": "nobody-we-know"})
+    assert response.status_code == 404
+    text = _text(response)
+    assert "We could not find the Flickr account “nobody-we-know”" in text
+    assert "Paste a link to one of your photos, or your NSID" in text
+    json = client.get("/", {"q": "nobody-we-know", "format": "json"})
+    assert json.status_code == 404
+    assert "could not find the Flickr account" in json.json()["error"]
+
+
+def test_the_answer_offers_sign_in_with_flickr_and_says_what_we_ask_for(
+    client: Client, settings: Settings, owner_photos: list
+) -> None:
+    settings.ROOT_URLCONF = WithSignin
+    html = client.get("/", {"q": NSID}).content.decode()
+    assert re.search(r'<form method="post" action="/signin/flickr">\s*<input type="hidden"', html)
+    assert "Sign in with Flickr to see them and ask for removal" in html
+    assert (
+        "We ask Flickr for read access, only to confirm the account is yours; nothing is "
+        "posted, and no Flickr token is kept." in html
+    )
+
+
+def test_the_answer_still_renders_before_sign_in_exists(
+    client: Client, settings: Settings, owner_photos: list
+) -> None:
+    settings.ROOT_URLCONF = WithoutSignin
+    response = client.get("/", {"q": NSID})
+    assert response.status_code == 200
+    assert "2 of your photos are in Diversity in Faces" in _text(response)
+
+
+def test_the_look_up_only_reads(client: Client, owner_photos: list) -> None:
+    assert client.post("/", {"q": NSID}).status_code == 405
+
+
+@pytest.mark.parametrize("dataset_count", [1, 12])
+@pytest.mark.parametrize(
+    ("query", "max_queries"),
+    [
+        (NSID, 2),  # counts, datasets
+        ("jdoe", 3),  # name to NSID, counts, datasets
+        ("https://www.flickr.com/photos/jdoe/5123456781/", 2),  # states, datasets
+    ],
+)
+def test_the_look_up_costs_the_same_queries_whatever_the_number_of_datasets(
+    client: Client,
+    django_assert_max_num_queries: DjangoAssertNumQueries,
+    dataset_count: int,
+    query: str,
+    max_queries: int,
+) -> None:
+    for n in range(dataset_count):
+        dataset = DatasetFactory(slug=f"set-{n}")
+        PhotoFactory(dataset=dataset, owner_nsid=NSID, owner_name="jdoe", flickr_id=5123456781)
+        PhotoFactory(dataset=dataset, owner_nsid=NSID, owner_name="jdoe")
+    with django_assert_max_num_queries(max_queries):
+        response = client.get("/", {"q": query})
+    assert response.status_code == 200
+    assert _text(response).count("Dataset ") >= dataset_count
