@@ -171,9 +171,24 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # stands in (it can never be on with DEBUG off).
 FLICKR_API_KEY: str = env.str("FLICKR_API_KEY", default="")
 FLICKR_API_SECRET: str = env.str("FLICKR_API_SECRET", default="")
-FLICKR_OAUTH_URL: str = env.str("FLICKR_OAUTH_URL", default="https://www.flickr.com/services/oauth")
-FLICKR_API_URL: str = env.str("FLICKR_API_URL", default="https://api.flickr.com/services/rest")
+FLICKR_SIMULATOR: bool = DEBUG and not FLICKR_API_KEY
+FLICKR_SIMULATOR_PORT: int = env.int("FLICKR_SIMULATOR_PORT", default=8001)
+if FLICKR_SIMULATOR:
+    # A fixed local key pair that `manage.py flickr_simulator` is started with;
+    # it opens nothing but the simulator on 127.0.0.1.
+    FLICKR_API_KEY = "optoutlocaldemokey00000000000000"
+    FLICKR_API_SECRET = "optoutlocaldemosecret"  # noqa: S105 (a local stand-in, not a secret)
+    _flickr_default = f"http://127.0.0.1:{FLICKR_SIMULATOR_PORT}/services"
+    _flickr_api_default = _flickr_default
+else:
+    _flickr_default = "https://www.flickr.com/services"
+    _flickr_api_default = "https://api.flickr.com/services"
+FLICKR_OAUTH_URL: str = env.str("FLICKR_OAUTH_URL", default=f"{_flickr_default}/oauth")
+FLICKR_API_URL: str = env.str("FLICKR_API_URL", default=f"{_flickr_api_default}/rest")
 FLICKR_TIMEOUT: float = env.float("FLICKR_TIMEOUT", default=10.0)
+# Flickr allows 3,600 calls an hour per key; we count in clock hours, and two
+# adjacent full hours could overlap one rolling hour on Flickr's side: stay under.
+FLICKR_CALLS_PER_HOUR: int = env.int("FLICKR_CALLS_PER_HOUR", default=3000)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

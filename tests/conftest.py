@@ -1,3 +1,3 @@
 """Shared fixtures. Area-specific fixtures live in tests/fixtures_*.py, listed here."""
 
-pytest_plugins: list[str] = []
+pytest_plugins: list[str] = ["tests.fixtures_flickr"]
