@@ -74,6 +74,11 @@ class OwnerAmbiguous(LookupProblem):
 class ResolverUnavailable(LookupProblem):
     status = 503
 
+    def __init__(self, message: str, *, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        # Seconds after which asking again makes sense, when Flickr told us.
+        self.retry_after = retry_after
+
 
 @dataclass(frozen=True, slots=True)
 class OwnerQuery:
@@ -412,8 +417,9 @@ def _cannot_resolve(name: str) -> OwnerNotFound:
 
 
 def _flickr_resolve(name: str) -> tuple[str, str]:
-    # Imported here: the Flickr seam is optional for the look-up, and a
-    # missing seam must read as "not configured", not break the page.
+    # Imported here: only names the datasets do not know need Flickr (the seam
+    # pulls in requests and Authlib), and a missing seam reads as "not
+    # configured" rather than breaking the page.
     try:
         from optout import flickr
     except ImportError:
@@ -428,11 +434,12 @@ def _flickr_resolve(name: str) -> tuple[str, str]:
             + EXAMPLES_HINT[0].lower()
             + EXAMPLES_HINT[1:]
         ) from None
-    except flickr.FlickrUnavailable as exc:
-        raise ResolverUnavailable(
-            f"Flickr did not answer just now, so we could not look up “{name}” "
-            f"({exc}). Try again in a minute, or " + EXAMPLES_HINT[0].lower() + EXAMPLES_HINT[1:]
-        ) from exc
     except flickr.FlickrError as exc:
-        raise ResolverUnavailable(f"Flickr could not look up “{name}”: {exc}") from exc
+        # Unavailable, refused, or anything else Flickr says: its message is
+        # fit to show, and a photo link or an NSID needs no Flickr at all.
+        raise ResolverUnavailable(
+            f"We could not look up “{name}” on Flickr. {exc} Meanwhile, a link to one of "
+            "your photos or your NSID (it looks like 12345678@N01) works without Flickr.",
+            retry_after=getattr(exc, "retry_after", None),
+        ) from exc
     return user.nsid, user.username

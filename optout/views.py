@@ -28,7 +28,10 @@ def home(request: HttpRequest) -> HttpResponse:
     try:
         answer = lookup_answer(text=query)
     except LookupProblem as problem:
-        return _lookup_error(request, problem.message, problem.status, as_json, query)
+        response = _lookup_error(request, problem.message, problem.status, as_json, query)
+        if getattr(problem, "retry_after", None):
+            response["Retry-After"] = str(problem.retry_after)
+        return response
     if as_json:
         response = JsonResponse(answer.as_json())
     else:

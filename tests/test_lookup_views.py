@@ -1,14 +1,16 @@
 """The public look-up as a person (or a script) meets it: /?q=…"""
 
 import re
+from collections.abc import Iterator
 
 import pytest
 from django.http import HttpRequest, HttpResponse
 from django.test import Client
-from django.urls import path
+from django.urls import path, reverse
 from pytest_django.fixtures import DjangoAssertNumQueries, Settings
 
 from optout import urls as optout_urls
+from optout.flickr_simulator import Account, FlickrSimulator, RunningSimulator
 from optout.lookup import base58_encode
 from optout.models import Dataset, Photo
 from tests.factories import DatasetFactory, PhotoFactory
@@ -320,3 +322,83 @@ def test_the_look_up_costs_the_same_queries_whatever_the_number_of_datasets(
         response = client.get("/", {"q": query})
     assert response.status_code == 200
     assert _text(response).count("Dataset ") >= dataset_count
+
+
+# --- Names the datasets do not know, resolved through the Flickr simulator ---
+
+
+@pytest.fixture(scope="module")
+def lookup_flickr_server() -> Iterator[RunningSimulator]:
+    app = FlickrSimulator(
+        api_key="lookup-key",
+        api_secret="lookup-secret",
+        accounts=[Account(nsid=NSID, username="Jane Doe", path_alias="janedoe")],
+    )
+    running = RunningSimulator(app).start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def flickr(lookup_flickr_server: RunningSimulator, settings: Settings) -> FlickrSimulator:
+    settings.FLICKR_API_KEY = "lookup-key"
+    settings.FLICKR_API_SECRET = "lookup-secret"
+    settings.FLICKR_API_URL = lookup_flickr_server.api_url
+    settings.FLICKR_OAUTH_URL = lookup_flickr_server.oauth_url
+    settings.FLICKR_TIMEOUT = 5
+    lookup_flickr_server.app.reset()
+    return lookup_flickr_server.app
+
+
+def test_a_username_the_datasets_do_not_know_is_resolved_through_flickr(
+    client: Client, flickr: FlickrSimulator, owner_photos: list
+) -> None:
+    # The manifest still has the old username, JDoe; Flickr knows the new one.
+    response = client.get("/", {"q": "Jane Doe"})
+    assert response.status_code == 200
+    text = _text(response)
+    assert f"The Flickr account “Jane Doe” ({NSID})" in text
+    assert "2 of your photos are in Diversity in Faces (release 1.0)" in text
+
+
+def test_a_profile_link_alias_is_resolved_through_flickr(
+    client: Client, flickr: FlickrSimulator, owner_photos: list
+) -> None:
+    response = client.get("/", {"q": "https://www.flickr.com/photos/janedoe/", "format": "json"})
+    assert response.status_code == 200
+    assert response.json()["nsid"] == NSID
+    assert response.json()["total"] == 3
+
+
+def test_a_username_the_datasets_know_needs_no_call_to_flickr(
+    client: Client, flickr: FlickrSimulator, owner_photos: list
+) -> None:
+    assert client.get("/", {"q": "jdoe"}).status_code == 200
+    assert flickr.calls == []
+
+
+def test_a_name_flickr_does_not_know_is_a_404_with_a_message(
+    client: Client, flickr: FlickrSimulator, owner_photos: list
+) -> None:
+    response = client.get("/", {"q": "nobody-at-all"})
+    assert response.status_code == 404
+    assert "Flickr has no account called “nobody-at-all”. Check the spelling" in _text(response)
+
+
+def test_flickr_being_down_is_a_503_that_says_what_still_works(
+    client: Client, flickr: FlickrSimulator, owner_photos: list
+) -> None:
+    flickr.fail_next("unavailable", times=2)
+    response = client.get("/", {"q": "Jane Doe", "format": "json"})
+    assert response.status_code == 503
+    assert response["Retry-After"] == "300"
+    message = response.json()["error"]
+    assert message.startswith("We could not look up “Jane Doe” on Flickr.")
+    assert "your NSID (it looks like 12345678@N01) works without Flickr" in message
+
+
+def test_the_sign_in_button_posts_to_the_sites_flickr_sign_in(
+    client: Client, owner_photos: list
+) -> None:
+    html = client.get("/", {"q": NSID}).content.decode()
+    assert f'<form method="post" action="{reverse("flickr_signin")}">' in html
