@@ -26,6 +26,16 @@ from django.core.cache import cache
 
 log = logging.getLogger(__name__)
 
+
+class _NoTokenRecords(logging.Filter):
+    """Authlib logs each request token, secret included, at DEBUG: drop those records."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "token" not in record.getMessage().lower()
+
+
+logging.getLogger("authlib.integrations.base_client.sync_app").addFilter(_NoTokenRecords())
+
 NSID_RE = re.compile(r"^\d+@N\d{2}$")
 # Characters Flickr allows in a custom profile URL (path alias).
 PATH_ALIAS_RE = re.compile(r"^[A-Za-z0-9_@-]+$")
