@@ -5,6 +5,7 @@ Flickr, and afterwards only who they are: `flickr_identity` = nsid, username,
 fullname, verified_at. No access token is ever stored anywhere.
 """
 
+import hashlib
 import logging
 from typing import Any
 
@@ -22,9 +23,13 @@ log = logging.getLogger(__name__)
 
 PENDING_KEY = "flickr_signin_pending"
 IDENTITY_KEY = "flickr_identity"
-# The request token of the last completed sign-in (useless to anyone by then),
-# so a second visit to the same callback gets "already used", not "expired".
+# A digest of the last completed sign-in's request token, so a second visit to
+# the same callback gets "already used", not "expired" (and no token stays behind).
 USED_KEY = "flickr_signin_used"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _default_next() -> str:
@@ -117,7 +122,7 @@ def flickr_callback(request: HttpRequest) -> HttpResponse:
     pending: dict[str, Any] | None = request.session.pop(PENDING_KEY, None)
 
     if pending is None:
-        if token and token == request.session.get(USED_KEY):
+        if token and _digest(token) == request.session.get(USED_KEY):
             return _problem(
                 request,
                 status=400,
@@ -175,6 +180,6 @@ def flickr_callback(request: HttpRequest) -> HttpResponse:
         "fullname": identity.fullname,
         "verified_at": timezone.now().isoformat(),
     }
-    request.session[USED_KEY] = pending["oauth_token"]
+    request.session[USED_KEY] = _digest(pending["oauth_token"])
     log.info("Signed in with Flickr as %s", identity.nsid)
     return HttpResponseRedirect(pending.get("next") or _default_next())

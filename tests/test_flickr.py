@@ -34,6 +34,10 @@ def test_it_finds_a_username_with_spaces_without_trying_it_as_a_profile_url(
     assert flickr_sim.rest_calls() == ["flickr.people.findByUsername"]
 
 
+def test_it_finds_a_user_by_the_nsid_in_their_profile_url(flickr_sim: FlickrSimulator) -> None:
+    assert flickr.user_find(ANA.nsid) == flickr.FlickrUser(nsid=ANA.nsid, username="Ana Lyst")
+
+
 def test_it_says_which_username_flickr_does_not_know(flickr_sim: FlickrSimulator) -> None:
     with pytest.raises(flickr.FlickrNotFound, match="Flickr has no account called “nobody-here”"):
         flickr.user_find("nobody-here")
@@ -102,6 +106,15 @@ def test_it_gives_up_on_a_slow_flickr_after_the_timeout(
     flickr_sim.fail_next("timeout")
     with pytest.raises(flickr.FlickrUnavailable, match=r"did not answer within 0\.2 seconds"):
         flickr.photo_owner(5_100_000_001)
+
+
+def test_it_gives_up_on_a_flickr_that_is_slower_than_the_timeout(
+    flickr_sim: FlickrSimulator, settings: Settings
+) -> None:
+    settings.FLICKR_TIMEOUT = 0.2
+    flickr_sim.slow_seconds = 5
+    with pytest.raises(flickr.FlickrUnavailable, match=r"did not answer within 0\.2 seconds"):
+        flickr.user_find("Ana Lyst")
 
 
 def test_it_answers_when_flickr_is_slow_but_within_the_timeout(

@@ -3,6 +3,7 @@
 import io
 import json
 import logging
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -73,7 +74,8 @@ def test_it_signs_an_owner_in_and_keeps_only_who_they_are(
     caplog.set_level(logging.DEBUG)
     authorize_url = start(client)
     request_token_secret = client.session["flickr_signin_pending"]["oauth_token_secret"]
-    response = client.get(on_flickr(authorize_url, approve_as=BEES.nsid))
+    callback = on_flickr(authorize_url, approve_as=BEES.nsid)
+    response = client.get(callback)
 
     assert response.status_code == 302
     assert response["Location"] == reverse("home")
@@ -95,6 +97,7 @@ def test_it_signs_an_owner_in_and_keeps_only_who_they_are(
         assert secret not in database.getvalue()
         assert secret not in caplog.text
     assert "oauth_token_secret" not in sessions
+    assert parse_qs(urlsplit(callback).query)["oauth_token"][0] not in sessions
 
 
 def test_it_keeps_an_empty_full_name_empty(client: Client, flickr_sim: FlickrSimulator) -> None:
