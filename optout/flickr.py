@@ -20,7 +20,7 @@ from urllib.parse import quote, unquote
 
 import requests
 from authlib.integrations.base_client import OAuthError
-from authlib.integrations.django_client import OAuth
+from authlib.integrations.django_client import DjangoOAuth1App, OAuth
 from django.conf import settings
 from django.core.cache import cache
 
@@ -36,7 +36,8 @@ class _NoTokenRecords(logging.Filter):
 
 logging.getLogger("authlib.integrations.base_client.sync_app").addFilter(_NoTokenRecords())
 
-NSID_RE = re.compile(r"^\d+@N\d{2}$")
+NSID_RE = re.compile(r"^[0-9]+@N[0-9]{2}$")
+PHOTO_ID_RE = re.compile(r"^[0-9]{1,20}$")
 # Characters Flickr allows in a custom profile URL (path alias).
 PATH_ALIAS_RE = re.compile(r"^[A-Za-z0-9_@-]+$")
 # Flickr's stat=fail codes that mean "our key or signature is wrong", not "try later".
@@ -310,7 +311,8 @@ def photo_owner(photo_id: int | str) -> FlickrPhoto:
         FlickrError: any other error Flickr reports.
     """
     text = str(photo_id).strip()
-    if not text.isdigit():
+    # ASCII digits only: str.isdigit() also takes "²", which int() then refuses.
+    if not PHOTO_ID_RE.match(text):
         raise FlickrNotFound(f"“{text}” is not a Flickr photo id (those are all digits).")
     data = _call(
         "flickr.photos.getInfo",
@@ -341,7 +343,7 @@ def _raise_on_server_trouble(response: requests.Response, *args: Any, **kwargs: 
         raise trouble
 
 
-def _oauth_client() -> Any:
+def _oauth_client() -> DjangoOAuth1App:
     if not settings.FLICKR_API_KEY or not settings.FLICKR_API_SECRET:
         raise FlickrNotConfigured(
             "Signing in with Flickr is not set up on this site yet. Please try again later."
@@ -445,7 +447,6 @@ def signin_finish(
         username=str(answer.get("username", "")),
         fullname=str(answer.get("fullname", "")),
     )
-    del answer
     if not NSID_RE.match(identity.nsid):
         raise _garbled()
     return identity

@@ -75,6 +75,8 @@ def test_it_refuses_a_photo_id_that_is_not_a_number_without_asking_flickr(
 ) -> None:
     with pytest.raises(flickr.FlickrNotFound, match="is not a Flickr photo id"):
         flickr.photo_owner("12ab")
+    with pytest.raises(flickr.FlickrNotFound, match="is not a Flickr photo id"):
+        flickr.photo_owner("12²")
     assert flickr_sim.rest_calls() == []
 
 

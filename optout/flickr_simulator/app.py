@@ -34,6 +34,7 @@ log = logging.getLogger("optout.flickr_simulator")
 
 StartResponse = Callable[..., Any]
 FAULTS = ("timeout", "500", "unavailable", "ratelimit")
+PHOTO_ID_RE = re.compile(r"^[0-9]{1,19}$")
 PROFILE_URL_RE = re.compile(
     r"^https?://(?:www\.)?flickr\.com/(?:photos|people)/(?P<alias>[^/?#]+)/?", re.IGNORECASE
 )
@@ -375,7 +376,7 @@ access to your Flickr account.</p>
         }
 
     def _get_info(self, photo_id: str) -> dict[str, Any]:
-        photo = self.directory.photo(int(photo_id)) if photo_id.isdigit() else None
+        photo = self.directory.photo(int(photo_id)) if PHOTO_ID_RE.match(photo_id) else None
         if photo is None:
             return _fail(1, f'Photo "{photo_id}" not found (invalid ID)')
         owner_path = photo.owner_path_alias or photo.owner_nsid

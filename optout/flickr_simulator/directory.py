@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass
 from typing import Protocol
 
-NSID_RE = re.compile(r"^\d+@N\d{2}$")
+NSID_RE = re.compile(r"^[0-9]+@N[0-9]{2}$")
 
 
 @dataclass(frozen=True)
