@@ -55,11 +55,13 @@ def _problem(
     title: str,
     message: str,
     retry_after: int | None = None,
+    next_url: str = "",
 ) -> HttpResponse:
     response = render(
         request,
         "optout/signin_problem.html",
-        {"title": title, "message": message},
+        # "Sign in again" returns to where the person was going.
+        {"title": title, "message": message, "next": next_url},
         status=status,
     )
     if retry_after:
@@ -67,7 +69,9 @@ def _problem(
     return response
 
 
-def _flickr_problem(request: HttpRequest, error: flickr.FlickrError) -> HttpResponse:
+def _flickr_problem(
+    request: HttpRequest, error: flickr.FlickrError, next_url: str = ""
+) -> HttpResponse:
     if request.session.modified:
         # SessionMiddleware skips saving on 5xx answers; the used-up request
         # token must still leave the session, or a reload would replay it.
@@ -79,9 +83,14 @@ def _flickr_problem(request: HttpRequest, error: flickr.FlickrError) -> HttpResp
             title="Flickr cannot be reached right now",
             message=error.message,
             retry_after=error.retry_after,
+            next_url=next_url,
         )
     return _problem(
-        request, status=502, title="Flickr did not confirm the sign-in", message=error.message
+        request,
+        status=502,
+        title="Flickr did not confirm the sign-in",
+        message=error.message,
+        next_url=next_url,
     )
 
 
@@ -103,7 +112,7 @@ def flickr_signin(request: HttpRequest) -> HttpResponse:
         start = flickr.signin_start(callback_url=callback_url)
     except flickr.FlickrError as error:
         log.warning("Flickr sign-in could not start: %s", error)
-        return _flickr_problem(request, error)
+        return _flickr_problem(request, error, next_url)
     request.session[PENDING_KEY] = {
         "oauth_token": start.request_token,
         "oauth_token_secret": start.request_token_secret,
@@ -145,6 +154,7 @@ def flickr_callback(request: HttpRequest) -> HttpResponse:
             title="This sign-in link is not yours",
             message="This link back from Flickr does not belong to the sign-in started in "
             "this browser, so we ignored it. Please start again.",
+            next_url=pending.get("next", ""),
         )
     if not verifier:
         return _problem(
@@ -153,6 +163,7 @@ def flickr_callback(request: HttpRequest) -> HttpResponse:
             title="You cancelled the sign-in",
             message="You did not authorize optout on Flickr, so we know nothing about your "
             "account and nothing was shared. You can sign in whenever you like.",
+            next_url=pending.get("next", ""),
         )
     if not token:
         return _problem(
@@ -160,6 +171,7 @@ def flickr_callback(request: HttpRequest) -> HttpResponse:
             status=400,
             title="This sign-in link is incomplete",
             message="The link back from Flickr is missing part of its address. Please start again.",
+            next_url=pending.get("next", ""),
         )
 
     try:
@@ -170,7 +182,7 @@ def flickr_callback(request: HttpRequest) -> HttpResponse:
         )
     except flickr.FlickrError as error:
         log.warning("Flickr sign-in could not finish: %s", error)
-        return _flickr_problem(request, error)
+        return _flickr_problem(request, error, pending.get("next", ""))
 
     # A new session key on sign-in: a key planted before it (fixation) is worthless after.
     request.session.cycle_key()

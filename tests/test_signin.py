@@ -164,11 +164,14 @@ def assert_signed_out(client: Client) -> None:
 def test_it_says_so_when_the_owner_cancels_on_flickr(
     client: Client, flickr_sim: FlickrSimulator
 ) -> None:
-    callback = on_flickr(start(client), action="cancel")
+    callback = on_flickr(start(client, next="/?q=bees"), action="cancel")
     assert "oauth_verifier" not in callback
     response = client.get(callback)
     assert response.status_code == 400
-    assert "You cancelled the sign-in" in response.content.decode()
+    page = response.content.decode()
+    assert "You cancelled the sign-in" in page
+    assert "Sign in with Flickr again" in page
+    assert '<input type="hidden" name="next" value="/?q=bees">' in page
     assert_signed_out(client)
 
 
