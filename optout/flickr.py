@@ -134,6 +134,17 @@ def _spend_call() -> None:
     (FLICKR_CALLS_PER_HOUR) stays under Flickr's 3,600 because two adjacent
     fixed windows can both fill up within one rolling hour on Flickr's side.
     """
+    try:
+        _count_call()
+    except FlickrUnavailable:
+        raise
+    except Exception:
+        # The cache (Redis) is down: a few uncounted calls during an outage
+        # risk less than failing every look-up and sign-in meanwhile.
+        log.warning("Flickr call budget not counted: the cache is unavailable", exc_info=True)
+
+
+def _count_call() -> None:
     now = time.time()
     backoff_until = cache.get(_cache_key("backoff-until"))
     if backoff_until and backoff_until > now:
@@ -159,8 +170,12 @@ def _back_off(response: requests.Response) -> FlickrUnavailable:
     except ValueError:
         seconds = DEFAULT_BACKOFF_SECONDS
     seconds = min(max(seconds, 1), HOUR)
-    cache.set(_cache_key("backoff-until"), time.time() + seconds, timeout=seconds)
     log.warning("Flickr rate-limited our key; backing off for %s s", seconds)
+    try:
+        cache.set(_cache_key("backoff-until"), time.time() + seconds, timeout=seconds)
+    except Exception:
+        # Same trade as in _spend_call: this answer still says "busy", later ones may ask.
+        log.warning("Flickr back-off not recorded: the cache is unavailable", exc_info=True)
     return _busy(seconds)
 
 

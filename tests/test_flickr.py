@@ -173,3 +173,16 @@ def test_it_backs_off_for_every_caller_when_flickr_rate_limits_the_key(
     with pytest.raises(flickr.FlickrUnavailable, match="busy"):
         flickr.user_find("bees")
     assert len(flickr_sim.rest_calls()) == 1
+
+
+def test_it_still_answers_when_the_cache_holding_the_budget_is_down(
+    flickr_sim: FlickrSimulator, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{unused_port()}/0",
+        }
+    }
+    assert flickr.photo_owner(5_100_000_001).owner_nsid == BEES.nsid
+    assert "budget not counted: the cache is unavailable" in caplog.text
