@@ -48,6 +48,11 @@ class Command(BaseCommand):
         )
         host, port = options["host"], options["port"]
         self.stdout.write(f"Flickr simulator on http://{host}:{port}/services/ (Ctrl-C stops it)")
+        self.stdout.write(
+            "  On its sign-in page, pick any owner from the Photo table or type any username."
+        )
+        # Under honcho stdout is a pipe: without a flush this line shows up only at exit.
+        self.stdout.flush()
         try:
             serve_forever(app, host=host, port=port)
         except OSError as exc:
