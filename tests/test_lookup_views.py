@@ -1,7 +1,6 @@
 """The public look-up as a person (or a script) meets it: /?q=…"""
 
 import re
-from collections.abc import Iterator
 
 import pytest
 from django.http import HttpRequest, HttpResponse
@@ -10,10 +9,11 @@ from django.urls import path, reverse
 from pytest_django.fixtures import DjangoAssertNumQueries, Settings
 
 from optout import urls as optout_urls
-from optout.flickr_simulator import Account, FlickrSimulator, RunningSimulator
+from optout.flickr_simulator import FlickrSimulator
 from optout.lookup import base58_encode
 from optout.models import Dataset, Photo
 from tests.factories import DatasetFactory, PhotoFactory
+from tests.fixtures_flickr import BEES
 
 pytestmark = pytest.mark.django_db
 
@@ -272,6 +272,17 @@ def test_an_unknown_username_without_a_flickr_key_says_it_could_not_resolve_it(
     assert "could not find the Flickr account" in json.json()["error"]
 
 
+def test_a_name_two_owners_have_used_asks_for_something_more_precise(
+    client: Client, dif: Dataset
+) -> None:
+    PhotoFactory(dataset=dif, owner_nsid=NSID, owner_name="sam")
+    PhotoFactory(dataset=dif, owner_nsid="87654321@N02", owner_name="Sam")
+    response = client.get("/", {"q": "SAM"})
+    assert response.status_code == 409
+    assert "More than one Flickr account has used the name “SAM”" in _text(response)
+    assert "Paste a link to one of your photos, or your NSID" in _text(response)
+
+
 def test_the_answer_offers_sign_in_with_flickr_and_says_what_we_ask_for(
     client: Client, settings: Settings, owner_photos: list
 ) -> None:
@@ -302,9 +313,9 @@ def test_the_look_up_only_reads(client: Client, owner_photos: list) -> None:
 @pytest.mark.parametrize(
     ("query", "max_queries"),
     [
-        (NSID, 2),  # counts, datasets
-        ("jdoe", 3),  # name to NSID, counts, datasets
-        ("https://www.flickr.com/photos/jdoe/5123456781/", 2),  # states, datasets
+        (NSID, 1),  # the datasets, each joined to the owner's photos in it
+        ("jdoe", 1),  # the same, for the NSID that name has in the datasets
+        ("https://www.flickr.com/photos/jdoe/5123456781/", 1),  # the datasets and the photo
     ],
 )
 def test_the_look_up_costs_the_same_queries_whatever_the_number_of_datasets(
@@ -327,44 +338,28 @@ def test_the_look_up_costs_the_same_queries_whatever_the_number_of_datasets(
 # --- Names the datasets do not know, resolved through the Flickr simulator ---
 
 
-@pytest.fixture(scope="module")
-def lookup_flickr_server() -> Iterator[RunningSimulator]:
-    app = FlickrSimulator(
-        api_key="lookup-key",
-        api_secret="lookup-secret",
-        accounts=[Account(nsid=NSID, username="Jane Doe", path_alias="janedoe")],
-    )
-    running = RunningSimulator(app).start()
-    yield running
-    running.stop()
-
-
 @pytest.fixture
-def flickr(lookup_flickr_server: RunningSimulator, settings: Settings) -> FlickrSimulator:
-    settings.FLICKR_API_KEY = "lookup-key"
-    settings.FLICKR_API_SECRET = "lookup-secret"
-    settings.FLICKR_API_URL = lookup_flickr_server.api_url
-    settings.FLICKR_OAUTH_URL = lookup_flickr_server.oauth_url
-    settings.FLICKR_TIMEOUT = 5
-    lookup_flickr_server.app.reset()
-    return lookup_flickr_server.app
+def flickr(flickr_sim: FlickrSimulator) -> FlickrSimulator:
+    """The shared simulator (tests/fixtures_flickr.py), where NSID is the account "bees"."""
+    assert BEES.nsid == NSID
+    return flickr_sim
 
 
 def test_a_username_the_datasets_do_not_know_is_resolved_through_flickr(
     client: Client, flickr: FlickrSimulator, owner_photos: list
 ) -> None:
     # The manifest still has the old username, JDoe; Flickr knows the new one.
-    response = client.get("/", {"q": "Jane Doe"})
+    response = client.get("/", {"q": "Bees"})
     assert response.status_code == 200
     text = _text(response)
-    assert f"The Flickr account “Jane Doe” ({NSID})" in text
+    assert f"The Flickr account “bees” ({NSID})" in text
     assert "2 of your photos are in Diversity in Faces (release 1.0)" in text
 
 
 def test_a_profile_link_alias_is_resolved_through_flickr(
     client: Client, flickr: FlickrSimulator, owner_photos: list
 ) -> None:
-    response = client.get("/", {"q": "https://www.flickr.com/photos/janedoe/", "format": "json"})
+    response = client.get("/", {"q": "https://www.flickr.com/photos/beesphotos/", "format": "json"})
     assert response.status_code == 200
     assert response.json()["nsid"] == NSID
     assert response.json()["total"] == 3
@@ -389,11 +384,11 @@ def test_flickr_being_down_is_a_503_that_says_what_still_works(
     client: Client, flickr: FlickrSimulator, owner_photos: list
 ) -> None:
     flickr.fail_next("unavailable", times=2)
-    response = client.get("/", {"q": "Jane Doe", "format": "json"})
+    response = client.get("/", {"q": "Bees", "format": "json"})
     assert response.status_code == 503
     assert response["Retry-After"] == "300"
     message = response.json()["error"]
-    assert message.startswith("We could not look up “Jane Doe” on Flickr.")
+    assert message.startswith("We could not look up “Bees” on Flickr.")
     assert "your NSID (it looks like 12345678@N01) works without Flickr" in message
 
 
