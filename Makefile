@@ -27,16 +27,19 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	@touch $@ $(VENV)/.runtime
 
-# Local run: DEBUG on, SQLite and the folder broker under var/, email to the console.
+# Local run: DEBUG on, SQLite and the folder broker under var/, email to the console,
+# and the local Flickr simulator (Procfile.dev = Procfile + the simulator).
 run: export DEBUG ?= true
 run: export PORT := $(PORT)
+run: export PATH := $(abspath $(BIN)):$(PATH)
 run: $(VENV)/.runtime
 	$(BIN)/python manage.py migrate --no-input
+	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
 	$(BIN)/python manage.py load_demo
 	@echo ""
 	@echo "  optout is starting on http://127.0.0.1:$(PORT)/  (Ctrl-C stops web, worker and beat)"
 	@echo ""
-	$(BIN)/honcho start -f Procfile
+	$(BIN)/honcho start -f Procfile.dev
 
 test: $(VENV)/.dev
 	$(BIN)/ruff check .
