@@ -132,3 +132,154 @@ class Suppression(models.Model):
     def __str__(self) -> str:
         target = self.flickr_id if self.kind == self.Kind.PHOTO else self.owner_nsid
         return f"{self.kind} {target} ({self.dataset_id or 'all datasets'})"
+
+
+class RemovalRequest(models.Model):
+    """A request to remove photos. `status` moves only through optout.workflow."""
+
+    class Kind(models.TextChoices):
+        OWNER = "owner", "owner"
+        SHOWN = "shown_in_photo", "shown in photo"
+
+    class Status(models.TextChoices):
+        PENDING_EMAIL = "pending_email", "waiting for email confirmation"
+        VERIFIED = "verified", "verified"
+        NEEDS_REVIEW = "needs_review", "needs review"
+        APPROVED = "approved", "approved"
+        DELETING = "deleting", "deleting"
+        COMPLETED = "completed", "completed"
+        FAILED = "failed", "failed"
+        CANCELLED = "cancelled", "cancelled"
+        REJECTED = "rejected", "rejected"
+
+    class Scope(models.TextChoices):
+        ALL = "all", "all my photos"
+        SELECTED = "selected", "the photos I chose"
+
+    public_id = models.CharField(max_length=16, unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.OWNER)
+    status = models.CharField(max_length=16, choices=Status.choices, db_index=True)
+    # Bound to the NSID, never to the username, which its owner can change.
+    owner_nsid = models.CharField(max_length=32, blank=True, db_index=True)
+    flickr_username = models.CharField(
+        max_length=255, blank=True, help_text="At sign-in, for the maintainers' eyes only."
+    )
+    scope = models.CharField(max_length=16, choices=Scope.choices, default=Scope.ALL)
+    future_releases = models.BooleanField(
+        default=False, help_text="Also keep this owner out of every future release."
+    )
+    email = models.EmailField(blank=True)
+    email_confirmed_at = models.DateTimeField(null=True, blank=True)
+    deadline = models.DateTimeField()
+    reject_reason = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    photos = models.ManyToManyField(Photo, through="RequestPhoto", related_name="requests")
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.public_id
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in CLOSED_STATUSES
+
+    @property
+    def email_confirmed(self) -> bool:
+        return self.email_confirmed_at is not None
+
+
+CLOSED_STATUSES = frozenset(
+    {
+        RemovalRequest.Status.COMPLETED,
+        RemovalRequest.Status.CANCELLED,
+        RemovalRequest.Status.REJECTED,
+    }
+)
+
+
+class RequestPhoto(models.Model):
+    request = models.ForeignKey(RemovalRequest, on_delete=models.CASCADE)
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["request", "photo"], name="request_photo_unique"),
+        ]
+
+
+class RequestLink(models.Model):
+    """A secret link into a request. Only the SHA-256 of its token is stored.
+
+    Single-purpose: a status link opens the status page; a confirm link
+    confirms the email address once, within its expiry. Each email carries
+    a freshly minted link, since we cannot recover the token of an old one.
+    """
+
+    class Purpose(models.TextChoices):
+        STATUS = "status", "status page"
+        CONFIRM = "confirm", "email confirmation"
+
+    request = models.ForeignKey(RemovalRequest, on_delete=models.CASCADE, related_name="links")
+    purpose = models.CharField(max_length=8, choices=Purpose.choices)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+
+class RequestEvent(models.Model):
+    """Append-only audit trail: one row per state change, note or delivery problem."""
+
+    class Kind(models.TextChoices):
+        STATUS = "status", "status change"
+        EMAIL_CONFIRMED = "email_confirmed", "email confirmed"
+        EMAIL_BOUNCED = "email_bounced", "email bounced"
+        EMAIL_COMPLAINED = "email_complained", "spam complaint"
+        JOINED = "joined", "photos added"
+        NOTE = "note", "internal note"
+
+    request = models.ForeignKey(RemovalRequest, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.STATUS)
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.CharField(max_length=150, help_text="requester, system, or maintainer:<name>")
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16, blank=True)
+    why = models.TextField(blank=True)
+    public = models.BooleanField(default=True, help_text="Shown on the requester's timeline.")
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+
+class EmailLog(models.Model):
+    """Every email we try to send, and what the provider later told us of it."""
+
+    class Outcome(models.TextChoices):
+        SENDING = "sending", "sending"
+        SENT = "sent", "sent"
+        FAILED = "failed", "failed"
+        DELIVERED = "delivered", "delivered"
+        BOUNCED = "bounced", "bounced"
+        COMPLAINED = "complained", "complained"
+
+    request = models.ForeignKey(
+        RemovalRequest, null=True, on_delete=models.SET_NULL, related_name="emails"
+    )
+    kind = models.CharField(max_length=32)
+    # What this message is about (kind + the status it reports), so a retried
+    # task never sends the same news twice.
+    dedupe_key = models.CharField(max_length=100, unique=True)
+    to = models.EmailField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    provider_message_id = models.CharField(max_length=200, blank=True, db_index=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.SENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
