@@ -1,0 +1,241 @@
+"""The bulk loader: photo rows into a staging table, then one set-based merge.
+
+PostgreSQL gets the rows through COPY (psycopg 3), SQLite through executemany;
+both then run the same statements: fold duplicate photo ids, drop what a
+Suppression keeps out, and one INSERT … SELECT … ON CONFLICT DO UPDATE into
+the photo table that never touches a removed photo. The caller runs all of
+this inside one transaction, so a failure at any step leaves nothing behind.
+"""
+
+# Only constants and model table names are spliced into SQL here; values are parameters.
+# ruff: noqa: S608
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import connection
+from django.db.backends.utils import CursorWrapper
+from django.db.models import Count, Q
+
+from optout.importers.readers import PhotoRow
+from optout.models import Photo, Suppression
+
+STAGE = "optout_import_stage"
+DUPS = "optout_import_dups"
+MERGED_KEYS = "optout_import_keys"
+BATCH = 2000
+# Stage columns, in PhotoRow's order.
+COLUMNS = (
+    "line", "flickr_id", "owner_nsid", "owner_name", "title", "page_url", "image_url",
+    "farm", "server", "secret", "license", "file_keys", "extra",
+)  # fmt: skip
+_TYPES = {"line": "bigint", "flickr_id": "bigint", "farm": "integer"}
+# One encoder, made once: json.dumps with arguments builds a new one per call.
+_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
+# Photo columns the merge writes from the stage (all but line).
+_PHOTO_FIELDS = COLUMNS[1:]
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    staged: int
+    duplicates: int  # rows folded into an earlier row with the same photo id
+    suppressed: int  # rows a Suppression keeps out
+    kept_removed: int  # rows whose photo is already removed here, left untouched
+    imported: int
+    updated: int
+    total: int  # photos of the dataset after the load, any state
+    present: int
+
+
+def load(*, dataset_id: int, rows: Iterable[PhotoRow], release: str, now: datetime) -> LoadResult:
+    """Stage `rows` and merge them into the dataset's photos. Call inside a transaction."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Room for the sort and the hash aggregates below, for this transaction only.
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+        for table in (STAGE, DUPS, MERGED_KEYS):
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+        columns = ", ".join(f"{name} {_TYPES.get(name, 'text')}" for name in COLUMNS)
+        cursor.execute(f"CREATE TEMPORARY TABLE {STAGE} ({columns})")
+        stage = _copy if connection.vendor == "postgresql" else _insert
+        staged = stage(cursor, rows)
+        duplicates = _fold_duplicates(cursor)
+        suppressed = _drop_suppressed(cursor, dataset_id)
+        before = _count(dataset_id)[0]
+        written = _merge(cursor, dataset_id, release, now)
+        for table in (STAGE, DUPS, MERGED_KEYS):
+            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+    total, present = _count(dataset_id)
+    imported = total - before
+    return LoadResult(
+        staged=staged,
+        duplicates=duplicates,
+        suppressed=suppressed,
+        kept_removed=staged - duplicates - suppressed - written,
+        imported=imported,
+        updated=written - imported,
+        total=total,
+        present=present,
+    )
+
+
+def _values(row: PhotoRow) -> tuple[Any, ...]:
+    return (
+        row.line,
+        row.flickr_id,
+        row.owner_nsid,
+        row.owner_name,
+        row.title,
+        row.page_url,
+        row.image_url,
+        row.farm,
+        row.server,
+        row.secret,
+        row.license,
+        _json(row.file_keys) if row.file_keys else "[]",
+        _json(row.extra) if row.extra else "{}",
+    )
+
+
+def _copy(cursor: CursorWrapper, rows: Iterable[PhotoRow]) -> int:
+    staged = 0
+    with cursor.copy(f"COPY {STAGE} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(_values(row))
+            staged += 1
+    return staged
+
+
+def _insert(cursor: CursorWrapper, rows: Iterable[PhotoRow]) -> int:
+    sql = f"INSERT INTO {STAGE} ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))})"
+    staged = 0
+    for batch in _batches(map(_values, rows)):
+        cursor.executemany(sql, batch)
+        staged += len(batch)
+    return staged
+
+
+def _batches(values: Iterator[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]]]:
+    batch: list[tuple[Any, ...]] = []
+    for value in values:
+        batch.append(value)
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _fold_duplicates(cursor: CursorWrapper) -> int:
+    """Keep the first row (lowest line) of each photo id and give it the file keys of
+    all its rows: FFHQ lists one Flickr photo once per face it cropped from it, and
+    every one of those files must be found again when the photo is removed."""
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {DUPS} AS SELECT flickr_id, MIN(line) AS keep "
+        f"FROM {STAGE} GROUP BY flickr_id HAVING COUNT(*) > 1"
+    )
+    cursor.execute(f"SELECT COUNT(*) FROM {DUPS}")
+    if not cursor.fetchone()[0]:
+        return 0
+    cursor.execute(f"CREATE TEMPORARY TABLE {MERGED_KEYS} (line bigint PRIMARY KEY, keys text)")
+    insert = f"INSERT INTO {MERGED_KEYS} (line, keys) VALUES (%s, %s)"
+    for batch in _batches(_merged_keys()):
+        cursor.executemany(insert, batch)
+    cursor.execute(
+        f"UPDATE {STAGE} SET file_keys = "
+        f"(SELECT keys FROM {MERGED_KEYS} m WHERE m.line = {STAGE}.line) "
+        f"WHERE line IN (SELECT line FROM {MERGED_KEYS})"
+    )
+    cursor.execute(
+        f"DELETE FROM {STAGE} WHERE flickr_id IN (SELECT flickr_id FROM {DUPS}) "
+        f"AND line NOT IN (SELECT keep FROM {DUPS})"
+    )
+    return cursor.rowcount
+
+
+def _merged_keys() -> Iterator[tuple[int, str]]:
+    """(kept line, union of the group's file keys), where the union adds keys."""
+    # A server-side cursor on PostgreSQL: a file of nothing but duplicates stays streamed.
+    with connection.chunked_cursor() as rows:
+        rows.execute(
+            f"SELECT s.flickr_id, s.line, s.file_keys FROM {STAGE} s "
+            f"JOIN {DUPS} d ON d.flickr_id = s.flickr_id ORDER BY s.flickr_id, s.line"
+        )
+        group, keep, keys, first = None, 0, [], []
+        while chunk := rows.fetchmany(BATCH):
+            for flickr_id, line, file_keys in chunk:
+                if flickr_id != group:
+                    if keys != first:
+                        yield keep, _json(keys)
+                    group, keep = flickr_id, line
+                    first = json.loads(file_keys)
+                    keys = list(first)
+                else:
+                    keys += [key for key in json.loads(file_keys) if key not in keys]
+        if keys != first:
+            yield keep, _json(keys)
+
+
+def _drop_suppressed(cursor: CursorWrapper, dataset_id: int) -> int:
+    relevant = Suppression.objects.filter(dataset__isnull=True) | Suppression.objects.filter(
+        dataset_id=dataset_id
+    )
+    if not relevant.exists():
+        return 0
+    table = Suppression._meta.db_table
+    scope = "(dataset_id IS NULL OR dataset_id = %s)"
+    cursor.execute(
+        f"DELETE FROM {STAGE} WHERE flickr_id IN "
+        f"(SELECT flickr_id FROM {table} WHERE kind = %s AND {scope}) "
+        f"OR owner_nsid IN (SELECT owner_nsid FROM {table} WHERE kind = %s AND {scope})",
+        [Suppression.Kind.PHOTO, dataset_id, Suppression.Kind.OWNER, dataset_id],
+    )
+    return cursor.rowcount
+
+
+def _merge(cursor: CursorWrapper, dataset_id: int, release: str, now: datetime) -> int:
+    """One INSERT … SELECT … ON CONFLICT DO UPDATE; returns rows inserted or updated.
+
+    A removed photo is never written: the conflict's WHERE leaves it as it is.
+    """
+    table = Photo._meta.db_table
+    postgres = connection.vendor == "postgresql"
+    selected = []
+    for name in _PHOTO_FIELDS:
+        limit = getattr(Photo._meta.get_field(name), "max_length", None)
+        if name in ("file_keys", "extra"):
+            selected.append(f"{name}::jsonb" if postgres else name)
+        elif limit:
+            # Manifests carry titles of any length; the column does not.
+            selected.append(f"SUBSTR({name}, 1, {int(limit)})")
+        else:
+            selected.append(name)
+    written = (*_PHOTO_FIELDS, "release", "state", "updated_at")
+    updates = ", ".join(f"{name} = excluded.{name}" for name in written if name != "flickr_id")
+    cursor.execute(
+        f"INSERT INTO {table} (dataset_id, {', '.join(written)}) "
+        # In photo id order, the unique and photo id indexes fill page by page.
+        f"SELECT %s, {', '.join(selected)}, %s, %s, %s FROM {STAGE} WHERE true "
+        "ORDER BY flickr_id "
+        f"ON CONFLICT (dataset_id, flickr_id) DO UPDATE SET {updates} "
+        f"WHERE {table}.state = %s",
+        [
+            dataset_id,
+            release,
+            Photo.State.PRESENT,
+            connection.ops.adapt_datetimefield_value(now),
+            Photo.State.PRESENT,
+        ],
+    )
+    return cursor.rowcount
+
+
+def _count(dataset_id: int) -> tuple[int, int]:
+    counts = Photo.objects.filter(dataset_id=dataset_id).aggregate(
+        total=Count("id"), present=Count("id", filter=Q(state=Photo.State.PRESENT))
+    )
+    return counts["total"], counts["present"]

@@ -1,0 +1,461 @@
+"""Manifest readers: a file's rows in, validated photo rows (or rejects) out.
+
+Pure: no database here, so every rule is testable on a few lines of text.
+Each reader is a generator over an already-opened binary stream; it holds
+one row at a time, so memory does not grow with the file.
+
+Yields, per data row, exactly one of:
+- `PhotoRow`: a valid photo;
+- `Reject`: a bad row, with its line number, the reason and the raw row;
+- `VIDEO`: a YFCC100M video row (marker 1), skipped and counted.
+"""
+
+import csv
+import io
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import Any, BinaryIO, Final, NamedTuple
+from urllib.parse import unquote_plus
+
+import ijson
+
+from optout.importers.sources import BOM, csv_delimiter, field_map
+from optout.importers.yfcc import YFCC_23, YFCC_25
+
+NSID_RE: Final = re.compile(r"\d+@N\d{2}")
+# https://www.flickr.com/photos/<NSID or path alias>/<photo id>/
+PHOTO_URL_RE: Final = re.compile(
+    r"https?://(?:www\.|m\.)?flickr\.com/photos/([^/?#\s]+)/(\d+)(?:[/?#]|$)", re.IGNORECASE
+)
+MAX_PHOTO_ID: Final = 2**63 - 1  # Photo.flickr_id is a bigint
+MAX_FARM: Final = 32767  # Photo.farm is a smallint
+MAX_LINE: Final = 1 << 20  # a longer "line" is no manifest row; it is rejected, not buffered
+
+# What we keep of the rest of a YFCC row, beside the date taken. Descriptions, tags,
+# devices and coordinates are personal data this service has no use for (minimisation).
+YFCC_EXTRA: Final = ("date_uploaded", "secret_original", "original_extension", "photo_hash")
+
+
+@dataclass(slots=True)
+class PhotoRow:
+    line: int
+    flickr_id: int
+    owner_nsid: str = ""
+    owner_name: str = ""
+    title: str = ""
+    page_url: str = ""
+    image_url: str = ""
+    farm: int | None = None
+    server: str = ""
+    secret: str = ""
+    license: str = ""
+    file_keys: list[str] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    line: int
+    reason: str
+    raw: str
+
+
+VIDEO: Final = "video"
+
+type Item = PhotoRow | Reject | str
+
+
+class BadRow(ValueError):
+    """A row-level problem; the reader turns it into a Reject."""
+
+
+def read(stream: BinaryIO, fmt: str) -> Iterator[Item]:
+    readers = {"yfcc100m": read_yfcc, "csv": read_csv, "jsonl": read_jsonl, "ffhq": read_ffhq}
+    return readers[fmt](stream)
+
+
+# -- field rules, shared by every format ---------------------------------------
+
+
+def photo_id(value: Any) -> int:
+    if isinstance(value, bool):
+        raise BadRow(f"non-numeric photo id {value!r}")
+    if isinstance(value, int):
+        number = value
+    else:
+        text = str(value).strip() if value is not None else ""
+        if not text:
+            raise BadRow("missing photo id")
+        if not (text.isascii() and text.isdigit()):
+            raise BadRow(f"non-numeric photo id {text[:40]!r}")
+        number = int(text)
+    if not 0 < number <= MAX_PHOTO_ID:
+        raise BadRow(f"photo id {number} out of range")
+    return number
+
+
+def nsid(value: Any, *, required: bool = False) -> str:
+    text = "" if value is None else str(value).strip()
+    if not text:
+        if required:
+            raise BadRow("missing owner NSID")
+        return ""
+    if not NSID_RE.fullmatch(text):
+        raise BadRow(f"malformed NSID {text[:40]!r} (expected digits, @N, two digits)")
+    return text
+
+
+def farm(value: Any) -> int | None:
+    text = "" if value is None else str(value).strip()
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_FARM:
+        raise BadRow(f"bad farm id {text[:20]!r}")
+    return int(text)
+
+
+def owner_from_photo_url(url: str) -> tuple[str, str]:
+    """(owner_nsid, path_alias) from a Flickr photo page URL; either may be ''."""
+    match = PHOTO_URL_RE.match(url.strip())
+    if not match:
+        return "", ""
+    owner = match.group(1)
+    return (owner, "") if NSID_RE.fullmatch(owner) else ("", owner)
+
+
+def text(value: Any) -> str:
+    # PostgreSQL text cannot hold NUL; a stray one would fail the whole import.
+    value = "" if value is None else str(value)
+    return value.replace("\x00", "") if "\x00" in value else value
+
+
+def _decoded(value: str) -> str:
+    """YFCC's URL-encoded text (`+` for a space, %XX for UTF-8 bytes), decoded.
+
+    unquote_plus is pure Python and was most of an import's time; the same
+    decoding through C-level codecs is ten times faster. Odd input (a `%` without
+    two hex digits, a backslash, non-ASCII) takes the slow, lenient way.
+    """
+    if "%" not in value:
+        return value.replace("+", " ")
+    if not value.isascii() or "\\" in value:
+        return text(unquote_plus(value))
+    escaped = value.replace("+", " ").replace("%", "\\x").encode("ascii")
+    try:
+        as_bytes = escaped.decode("unicode_escape").encode("latin-1")
+    except UnicodeDecodeError:  # a % without two hex digits after it
+        return text(unquote_plus(value))
+    return text(as_bytes.decode("utf-8", "replace"))
+
+
+def _printable(raw: str) -> str:
+    """A raw row as valid UTF-8 for the rejects file, bad bytes shown as \\xNN."""
+    return raw.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _bad_utf8(raw: str) -> bool:
+    if raw.isascii():
+        return False
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _text_lines(stream: BinaryIO) -> Iterator[tuple[int, str, bool]]:
+    """(line number, line, too long) of a text stream.
+
+    Bad UTF-8 is kept as surrogates so that one bad row is rejected instead of
+    stopping the whole file; a line past MAX_LINE is cut, not buffered whole.
+    """
+    reader = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
+    number = 0
+    while line := reader.readline(MAX_LINE):
+        number += 1
+        too_long = len(line) == MAX_LINE and not line.endswith("\n")
+        if too_long:
+            while (rest := reader.readline(MAX_LINE)) and not rest.endswith("\n"):
+                pass
+            line = line[:200]
+        yield number, line.rstrip("\r\n"), too_long
+    reader.detach()
+
+
+def _too_long(number: int, line: str) -> Reject:
+    return Reject(number, f"line longer than {MAX_LINE} characters", _printable(line) + "…")
+
+
+# -- YFCC100M --------------------------------------------------------------------
+
+
+class _Layout(NamedTuple):
+    photo_id: int
+    nsid: int
+    farm: int
+    marker: int
+    plain: Callable[[list[str]], tuple[str, ...]]  # page_url, download_url, server, secret
+    encoded: Callable[[list[str]], tuple[str, ...]]  # nickname, title, license, date taken
+    extra: tuple[tuple[str, int], ...]  # kept as they are, when not empty
+
+
+def _yfcc_layout(columns: int) -> _Layout:
+    at = {name: i for i, name in enumerate(YFCC_25 if columns == 25 else YFCC_23)}
+    return _Layout(
+        at["photo_id"],
+        at["user_nsid"],
+        at["farm_id"],
+        at["marker"],
+        itemgetter(at["page_url"], at["download_url"], at["server_id"], at["secret"]),
+        itemgetter(at["user_nickname"], at["title"], at["license_name"], at["date_taken"]),
+        tuple((name, at[name]) for name in YFCC_EXTRA if name in at),
+    )
+
+
+def _decoded_all(values: tuple[str, ...]) -> list[str] | tuple[str, ...]:
+    """Several YFCC fields decoded in one call (a literal tab never occurs inside one)."""
+    joined = "\t".join(values)
+    if "%" not in joined and "+" not in joined:
+        return values
+    decoded = _decoded(joined).split("\t")
+    return decoded if len(decoded) == len(values) else [_decoded(v) for v in values]
+
+
+def read_yfcc(stream: BinaryIO) -> Iterator[Item]:
+    columns = 0
+    for number, line, too_long in _text_lines(stream):
+        if too_long:
+            yield _too_long(number, line)
+            continue
+        if not line:
+            continue
+        cols = line.split("\t")
+        if not columns:
+            # The first row decides the layout; a different count later is a bad row.
+            columns = len(cols) if len(cols) in (23, 25) else 23
+            layout = _yfcc_layout(columns)
+        if len(cols) != columns:
+            reason = f"wrong column count: {len(cols)}, expected {columns}"
+            yield Reject(number, reason, _printable(line))
+            continue
+        if _bad_utf8(line):
+            yield Reject(number, "bad UTF-8", _printable(line))
+            continue
+        if "\x00" in line:
+            cols = text(line).split("\t")
+        marker = cols[layout.marker]
+        if marker == "1":
+            yield VIDEO
+            continue
+        # The common case inline (a million rows and more); the field rules decide the rest.
+        pid, owner, farm_id = cols[layout.photo_id], cols[layout.nsid], cols[layout.farm]
+        try:
+            if marker not in ("0", ""):
+                raise BadRow(f"bad photo/video marker {marker[:10]!r}")
+            flickr_id = int(pid) if pid.isascii() and pid.isdigit() and len(pid) < 19 else 0
+            if not flickr_id:
+                flickr_id = photo_id(pid)
+            if not NSID_RE.fullmatch(owner):
+                owner = nsid(owner, required=True)
+            farm_number = int(farm_id) if farm_id.isdigit() and len(farm_id) < 5 else farm(farm_id)
+        except BadRow as bad:
+            yield Reject(number, str(bad), _printable(line))
+            continue
+        nickname, title, license_name, taken = _decoded_all(layout.encoded(cols))
+        page_url, download_url, server, secret = layout.plain(cols)
+        extra = {name: cols[i] for name, i in layout.extra if cols[i]}
+        if taken:
+            extra["date_taken"] = taken
+        yield PhotoRow(
+            number,
+            flickr_id,
+            owner,
+            nickname,
+            title,
+            page_url,
+            download_url,
+            farm_number,
+            server,
+            secret,
+            license_name,
+            [],
+            extra,
+        )
+
+
+# -- CSV and JSON lines: named fields ---------------------------------------------
+
+
+def _file_keys(value: Any) -> list[str]:
+    if value is None or value == "":
+        return []
+    if isinstance(value, list):
+        return [text(v).strip() for v in value if text(v).strip()]
+    if isinstance(value, str):
+        return [key.strip() for key in text(value).split(";") if key.strip()]
+    raise BadRow(f"file keys must be a list or a ;-separated string, not {type(value).__name__}")
+
+
+def _named_row(number: int, get: dict[str, Any], extra: dict[str, Any]) -> PhotoRow:
+    page_url = text(get.get("page_url")).strip()
+    owner_nsid = nsid(get.get("owner_nsid"))
+    owner_name = text(get.get("owner_name")).strip()
+    if not owner_nsid and page_url:
+        owner_nsid, alias = owner_from_photo_url(page_url)
+        owner_name = owner_name or alias
+    return PhotoRow(
+        number,
+        photo_id(get.get("flickr_id")),
+        owner_nsid,
+        owner_name,
+        text(get.get("title")),
+        page_url,
+        text(get.get("image_url")).strip(),
+        farm(get.get("farm")),
+        text(get.get("server")).strip(),
+        text(get.get("secret")).strip(),
+        text(get.get("license")).strip(),
+        _file_keys(get.get("file_keys")),
+        extra,
+    )
+
+
+def read_csv(stream: BinaryIO) -> Iterator[Item]:
+    text_stream = io.TextIOWrapper(
+        stream, encoding="utf-8-sig", errors="surrogateescape", newline=""
+    )
+    first = text_stream.readline()
+    delimiter = csv_delimiter(first)
+    header = next(csv.reader([first], delimiter=delimiter))
+    fields = field_map(header)
+    rest = [(name.strip(), i) for i, name in enumerate(header) if i not in fields.values()]
+    rows = csv.reader(text_stream, delimiter=delimiter)
+    end = 1  # line numbers count the header; a quoted field may span lines
+    while True:
+        start = end + 1
+        try:
+            cols = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            end = rows.line_num + 1
+            yield Reject(start, f"unreadable CSV row: {exc}", "")
+            continue
+        end = rows.line_num + 1
+        if not cols or cols == [""]:
+            continue
+        raw = delimiter.join(cols)
+        if len(cols) != len(header):
+            reason = f"wrong column count: {len(cols)}, expected {len(header)}"
+            yield Reject(start, reason, _printable(raw))
+            continue
+        if _bad_utf8(raw):
+            yield Reject(start, "bad UTF-8", _printable(raw))
+            continue
+        try:
+            got = {name: cols[i] for name, i in fields.items()}
+            extra = {name: text(cols[i]) for name, i in rest if cols[i] and name}
+            yield _named_row(start, got, extra)
+        except BadRow as bad:
+            yield Reject(start, str(bad), _printable(raw))
+    text_stream.detach()
+
+
+def read_jsonl(stream: BinaryIO) -> Iterator[Item]:
+    for number, line, too_long in _text_lines(stream):
+        if too_long:
+            yield _too_long(number, line)
+            continue
+        if not line.strip():
+            continue
+        if _bad_utf8(line):
+            yield Reject(number, "bad UTF-8", _printable(line))
+            continue
+        try:
+            obj = json.loads(line)
+        except ValueError as exc:
+            yield Reject(number, f"invalid JSON: {exc}", line)
+            continue
+        if not isinstance(obj, dict):
+            yield Reject(number, "not a JSON object", line)
+            continue
+        fields = field_map(list(obj))
+        names = list(obj)
+        taken = {names[i] for i in fields.values()}
+        try:
+            got = {name: obj[names[i]] for name, i in fields.items()}
+            extra = {k: v for k, v in obj.items() if k not in taken and v not in (None, "")}
+            yield _named_row(number, got, extra)
+        except BadRow as bad:
+            yield Reject(number, str(bad), line)
+
+
+# -- FFHQ ffhq-dataset-v2.json ----------------------------------------------------
+
+FFHQ_FILES: Final = ("image", "thumbnail", "in_the_wild")
+FFHQ_EXTRA: Final = ("author", "country", "license_url", "date_uploaded", "date_crawled")
+
+
+def read_ffhq(stream: BinaryIO) -> Iterator[Item]:
+    """One big object {"0": {...}, "1": {...}}, streamed entry by entry.
+
+    There are no lines: an entry's "line" is its position in the file (1, 2, …)
+    and the reason names its key.
+    """
+    if stream.peek(3).startswith(BOM):  # type: ignore[attr-defined]
+        stream.read(3)
+    for number, (key, entry) in enumerate(ijson.kvitems(stream, "", use_float=True), start=1):
+        try:
+            yield _ffhq_row(number, key, entry)
+        except BadRow as bad:
+            raw = json.dumps({key: _without_landmarks(entry)}, ensure_ascii=False, default=str)
+            yield Reject(number, f"image {key!r}: {bad}", raw[:2000])
+
+
+def _ffhq_row(number: int, key: str, entry: Any) -> PhotoRow:
+    meta = entry.get("metadata") if isinstance(entry, dict) else None
+    if not isinstance(meta, dict):
+        raise BadRow("no metadata block")
+    url = text(meta.get("photo_url")).strip()
+    if not url:
+        raise BadRow("missing photo id (no metadata.photo_url)")
+    match = PHOTO_URL_RE.match(url)
+    if not match:
+        raise BadRow(f"photo_url {url[:80]!r} is not a Flickr photo page")
+    owner_nsid, alias = owner_from_photo_url(url)
+    keys = [
+        text(entry[block]["file_path"])
+        for block in FFHQ_FILES
+        if isinstance(entry.get(block), dict) and entry[block].get("file_path")
+    ]
+    extra = {"ffhq_index": key, "category": text(entry.get("category"))}
+    extra |= {name: text(meta.get(name)) for name in FFHQ_EXTRA}
+    return PhotoRow(
+        number,
+        photo_id(match.group(2)),
+        owner_nsid,
+        alias or text(meta.get("author")).strip(),
+        text(meta.get("photo_title")),
+        url,
+        "",
+        None,
+        "",
+        "",
+        text(meta.get("license")).strip(),
+        keys,
+        {name: value for name, value in extra.items() if value},
+    )
+
+
+def _without_landmarks(entry: Any) -> Any:
+    if not isinstance(entry, dict):
+        return entry
+    return {
+        k: {kk: vv for kk, vv in v.items() if "landmarks" not in kk and kk != "face_quad"}
+        if isinstance(v, dict)
+        else v
+        for k, v in entry.items()
+    }

@@ -1,0 +1,213 @@
+"""dataset_import: the one use-case behind `import_dataset` and `load_demo`."""
+
+import csv
+import lzma
+import time
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+import ijson
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from optout.importers.loader import load
+from optout.importers.readers import VIDEO, Item, PhotoRow, Reject, read
+from optout.importers.sources import ImportProblem, ManifestError, open_binary, sniff
+from optout.models import Dataset
+
+type Progress = Callable[[int, int], None]
+PROGRESS_EVERY = 10_000  # rows between two progress reports
+
+SOURCES = {"yfcc100m": "YFCC100M (Flickr)", "ffhq": "Flickr (FFHQ)"}
+FORMAT_NAMES = {"yfcc100m": "YFCC100M", "csv": "CSV", "jsonl": "JSON lines", "ffhq": "FFHQ JSON"}
+
+
+@dataclass
+class ImportSummary:
+    dataset: str
+    created: bool
+    path: Path
+    fmt: str
+    compression: str = ""
+    release: str = ""
+    rows_read: int = 0
+    imported: int = 0
+    updated: int = 0
+    skipped_videos: int = 0
+    skipped_removed: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    photo_count: int = 0
+    rejects_path: Path | None = None
+    seconds: float = 0.0
+    yfcc_columns: int = 0
+
+    def lines(self) -> list[str]:
+        layout = f", {self.yfcc_columns} columns" if self.yfcc_columns else ""
+        packed = f", {self.compression}" if self.compression else ""
+        release = f" (release {self.release})" if self.release else ""
+        verb = "Created and imported" if self.created else "Imported"
+        counts = [
+            ("rows read", self.rows_read),
+            ("imported (new)", self.imported),
+            ("updated", self.updated),
+            ("skipped: videos", self.skipped_videos),
+            ("skipped: previously removed or suppressed", self.skipped_removed),
+            ("duplicates folded into an earlier row", self.duplicates),
+            ("rejected", self.rejected),
+        ]
+        width = max(len(label) for label, _ in counts)
+        lines = [
+            f"{verb} {self.dataset}{release} from {self.path} "
+            f"({FORMAT_NAMES[self.fmt]}{layout}{packed}) in {self.seconds:.1f} s:"
+        ]
+        lines += [f"  {label:<{width}}  {count:>12,}" for label, count in counts]
+        lines.append(f"{self.dataset} now has {self.photo_count:,} photos present.")
+        if self.rejects_path:
+            lines.append(f"Rejected rows (line, reason, raw row): {self.rejects_path}")
+        return lines
+
+
+class _RejectsFile:
+    """Opened on the first reject only: a clean import leaves no file behind."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file: TextIO | None = None
+        self._writer: csv.Writer | None = None
+
+    def write(self, reject: Reject) -> None:
+        if self._writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = open(self.path, "w", newline="", encoding="utf-8")  # noqa: SIM115
+            self._writer = csv.writer(self._file)
+            self._writer.writerow(["line", "reason", "raw"])
+        self._writer.writerow([reject.line, reject.reason, reject.raw])
+
+    @property
+    def written(self) -> bool:
+        return self._file is not None
+
+    def close(self, *, keep: bool) -> None:
+        if self._file is not None:
+            self._file.close()
+            if not keep:
+                self.path.unlink(missing_ok=True)
+
+
+def default_rejects_path(slug: str) -> Path:
+    stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
+    return settings.VAR_DIR / "imports" / f"{slug}-{stamp}.rejects.csv"
+
+
+def dataset_import(
+    *,
+    slug: str,
+    path: Path | str,
+    fmt: str = "auto",
+    release: str = "",
+    name: str = "",
+    description: str = "",
+    source: str = "",
+    rejects: Path | str | None = None,
+    progress: Progress | None = None,
+) -> ImportSummary:
+    """Import a manifest into the dataset `slug` (created if new), in one transaction.
+
+    Raises ManifestError (an ImportProblem) before writing anything when the file
+    is no manifest, and rolls everything back when it turns out unreadable later.
+    """
+    started = time.monotonic()
+    if slugify(slug) != slug or not slug:
+        raise ImportProblem(f"{slug!r} is not a valid dataset slug (try {slugify(slug)!r}).")
+    path = Path(path)
+    sniffed = sniff(path, fmt)
+    rejects_file = _RejectsFile(Path(rejects) if rejects else default_rejects_path(slug))
+    summary = ImportSummary(
+        dataset=slug,
+        created=False,
+        path=path,
+        fmt=sniffed.fmt,
+        compression=sniffed.compression,
+        yfcc_columns=sniffed.yfcc_columns,
+    )
+    ok = False
+    try:
+        with transaction.atomic():
+            dataset = Dataset.objects.select_for_update().filter(slug=slug).first()
+            if dataset is None:
+                summary.created = True
+                dataset = Dataset(
+                    slug=slug,
+                    name=name or slug.replace("-", " ").capitalize(),
+                    source=source or SOURCES.get(sniffed.fmt, ""),
+                    description=description,
+                )
+            else:
+                dataset.name = name or dataset.name
+                dataset.source = source or dataset.source
+                dataset.description = description or dataset.description
+            dataset.release = summary.release = release or dataset.release
+            dataset.save()
+            with open_binary(path) as (stream, raw):
+                size = path.stat().st_size
+                items = _guarded(read(stream, sniffed.fmt), path)
+                rows = _photo_rows(items, summary, rejects_file, lambda: raw.tell(), size, progress)
+                result = load(
+                    dataset_id=dataset.pk, rows=rows, release=dataset.release, now=timezone.now()
+                )
+            summary.imported = result.imported
+            summary.updated = result.updated
+            summary.duplicates = result.duplicates
+            summary.skipped_removed = result.suppressed + result.kept_removed
+            summary.photo_count = dataset.photo_count = result.present
+            dataset.save(update_fields=["photo_count", "updated_at"])
+            if progress:
+                progress(size, size)
+        ok = True
+    finally:
+        rejects_file.close(keep=ok)
+    summary.rejects_path = rejects_file.path if rejects_file.written else None
+    summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _photo_rows(
+    items: Iterator[Item],
+    summary: ImportSummary,
+    rejects: _RejectsFile,
+    position: Callable[[], int],
+    size: int,
+    progress: Progress | None,
+) -> Iterator[PhotoRow]:
+    """The valid rows, for the loader; counts and records everything else on the way."""
+    read = 0
+    for item in items:
+        read += 1
+        if type(item) is PhotoRow:
+            yield item
+        elif item is VIDEO:
+            summary.skipped_videos += 1
+        else:
+            summary.rejected += 1
+            rejects.write(item)  # type: ignore[arg-type]
+        if progress and not read % PROGRESS_EVERY:
+            progress(position(), size)
+    summary.rows_read = read
+
+
+def _guarded(items: Iterator[Item], path: Path) -> Iterator[Item]:
+    """A file that breaks off half-way (truncated download, damaged archive) stops the
+    import with a message instead of a traceback; the transaction undoes the rest."""
+    try:
+        yield from items
+    except (OSError, EOFError, zlib.error, lzma.LZMAError, ijson.JSONError) as exc:
+        raise ManifestError(
+            f"{path} could not be read to the end ({exc.__class__.__name__}: {exc}). "
+            "Nothing was imported."
+        ) from exc

@@ -1,0 +1,62 @@
+"""manage.py import_dataset SLUG FILE: load a dataset manifest into the registry."""
+
+import sys
+from argparse import ArgumentParser
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from optout.importers import FORMATS, ImportProblem, dataset_import
+
+
+class Command(BaseCommand):
+    help = (
+        "Import a dataset manifest (YFCC100M metadata, CSV, JSON lines or FFHQ JSON; "
+        "plain, gzip, bzip2 or xz) into the dataset SLUG, creating it when new. "
+        "Re-importing updates photos in place and never brings back a removed one."
+    )
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("slug", help="Dataset slug, e.g. diversity-in-faces.")
+        parser.add_argument("file", type=Path, help="The manifest file.")
+        parser.add_argument(
+            "--format", default="auto", choices=("auto", *FORMATS), help="Default: detect."
+        )
+        parser.add_argument("--release", default="", help="Release of the dataset, e.g. 1.0.")
+        parser.add_argument("--name", default="", help="Dataset name shown to people.")
+        parser.add_argument("--description", default="", help="Dataset description.")
+        parser.add_argument("--source", default="", help="Where the photos came from.")
+        parser.add_argument(
+            "--rejects", type=Path, default=None, help="Where to write rejected rows (CSV)."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        bar = None
+        if self.stdout.isatty():
+            bar = tqdm(total=0, unit="B", unit_scale=True, desc=options["slug"], file=sys.stdout)
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total  # type: ignore[union-attr]
+            bar.update(done - bar.n)  # type: ignore[union-attr]
+
+        try:
+            summary = dataset_import(
+                slug=options["slug"],
+                path=options["file"],
+                fmt=options["format"],
+                release=options["release"],
+                name=options["name"],
+                description=options["description"],
+                source=options["source"],
+                rejects=options["rejects"],
+                progress=progress if bar is not None else None,
+            )
+        except ImportProblem as problem:
+            raise CommandError(str(problem)) from problem
+        finally:
+            if bar is not None:
+                bar.close()
+        for line in summary.lines():
+            self.stdout.write(line)
