@@ -149,7 +149,9 @@ def query_parse(*, text: str) -> OwnerQuery | PhotoQuery:
         raise QueryInvalid(
             f"That is too long to be a Flickr username (at most {MAX_NAME_LENGTH} characters)."
         )
-    return OwnerQuery(name=text)
+    # "@jdoe", as other sites write handles; Flickr usernames never start with "@".
+    name = text[1:].strip() if text.startswith("@") and len(text) > 1 else text
+    return OwnerQuery(name=name)
 
 
 def _nsid_or_none(text: str) -> str:

@@ -33,6 +33,10 @@ def test_it_reads_a_username(name: str) -> None:
     assert query_parse(text=name) == OwnerQuery(name=name)
 
 
+def test_it_reads_a_username_written_as_a_handle() -> None:
+    assert query_parse(text="@jdoe") == OwnerQuery(name="jdoe")
+
+
 @pytest.mark.parametrize(
     "url",
     [
