@@ -108,6 +108,16 @@ def test_it_finds_an_owner_by_profile_link(client: Client, owner_photos: list) -
         assert "2 of your photos are in Diversity in Faces" in _text(response)
 
 
+@pytest.mark.parametrize("query", ["", NSID, "https://flic.kr/p/7Afjsu", "https://example.com/"])
+def test_the_box_is_described_only_by_what_is_on_the_page(
+    client: Client, owner_photos: list, query: str
+) -> None:
+    html = client.get("/", {"q": query} if query else {}).content.decode()
+    described_by = re.search(r'<input[^>]*id="q"[^>]*aria-describedby="([^"]*)"', html)
+    for element_id in described_by[1].split() if described_by else []:
+        assert f'id="{element_id}"' in html, element_id
+
+
 def test_it_says_plainly_when_none_of_the_owners_photos_are_in(
     client: Client, owner_photos: list
 ) -> None:
