@@ -21,11 +21,11 @@ files at the end, also on failure or Ctrl-C.
 import argparse
 import os
 import random
-import resource
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -111,23 +111,21 @@ def raw_copy(dsn: str, path: Path) -> float:
 def run_import(env: dict[str, str], slug: str, path: Path) -> tuple[float, float, str]:
     """(seconds, peak RSS in MB, output) of one import_dataset process."""
     command = [sys.executable, "manage.py", "import_dataset", slug, str(path), "--release", "1.0"]
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    try:
-        output, _ = proc.communicate(timeout=STEP_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        raise SystemExit(f"import of {path.name} took over {STEP_TIMEOUT} s; stopped.") from None
-    seconds = time.perf_counter() - started
-    # communicate() reaped the child; its rusage is in RUSAGE_CHILDREN, whose
-    # ru_maxrss is the largest of all children so far: imports run smallest first.
-    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    with tempfile.TemporaryFile("w+") as out:
+        started = time.perf_counter()
+        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        watchdog = threading.Timer(STEP_TIMEOUT, proc.kill)
+        watchdog.start()
+        # wait4 gives this child's own rusage (RUSAGE_CHILDREN would be a running max).
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+        watchdog.cancel()
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        output = out.read()
     if proc.returncode:
-        raise SystemExit(f"import failed:\n{output}")
-    return seconds, peak_mb, output
+        raise SystemExit(f"import of {path.name} failed or took over {STEP_TIMEOUT} s:\n{output}")
+    return seconds, usage.ru_maxrss / 1024, output
 
 
 def main() -> None:

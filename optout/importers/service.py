@@ -46,6 +46,8 @@ class ImportSummary:
     rejects_path: Path | None = None
     seconds: float = 0.0
     yfcc_columns: int = 0
+    # Where the time went: reading and staging (together), merging, committing.
+    phases: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
     def lines(self) -> list[str]:
         layout = f", {self.yfcc_columns} columns" if self.yfcc_columns else ""
@@ -68,6 +70,11 @@ class ImportSummary:
         ]
         lines += [f"  {label:<{width}}  {count:>12,}" for label, count in counts]
         lines.append(f"{self.dataset} now has {self.photo_count:,} photos present.")
+        staging, merging, committing = self.phases
+        lines.append(
+            f"Time: reading and staging {staging:.1f} s, merging {merging:.1f} s, "
+            f"committing {committing:.1f} s."
+        )
         if self.rejects_path:
             lines.append(f"Rejected rows (line, reason, raw row): {self.rejects_path}")
         return lines
@@ -169,6 +176,12 @@ def dataset_import(
             dataset.save(update_fields=["photo_count", "updated_at"])
             if progress:
                 progress(size, size)
+            commit_started = time.monotonic()
+        summary.phases = (
+            result.stage_seconds,
+            result.merge_seconds,
+            time.monotonic() - commit_started,
+        )
         ok = True
     finally:
         rejects_file.close(keep=ok)
