@@ -13,3 +13,4 @@ class OptoutConfig(AppConfig):
         if not settings.REDIS_URL:
             settings.CELERY_QUEUE_DIR.mkdir(parents=True, exist_ok=True)
             settings.CELERY_PROCESSED_DIR.mkdir(parents=True, exist_ok=True)
+            settings.CELERY_CONTROL_DIR.mkdir(parents=True, exist_ok=True)

@@ -210,6 +210,9 @@ class RequestPhoto(models.Model):
             models.UniqueConstraint(fields=["request", "photo"], name="request_photo_unique"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.photo_id} in {self.request_id}"
+
 
 class RequestLink(models.Model):
     """A secret link into a request. Only the SHA-256 of its token is stored.
@@ -229,6 +232,9 @@ class RequestLink(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(null=True, blank=True)
     used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.purpose} link of {self.request_id}"
 
 
 class RequestEvent(models.Model):
@@ -253,6 +259,11 @@ class RequestEvent(models.Model):
 
     class Meta:
         ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return (
+            f"{self.at:%Y-%m-%d %H:%M} {self.actor}: {self.from_status}→{self.to_status} {self.why}"
+        )
 
 
 class EmailLog(models.Model):
@@ -279,7 +290,11 @@ class EmailLog(models.Model):
     provider_message_id = models.CharField(max_length=200, blank=True, db_index=True)
     outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.SENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
     error = models.TextField(blank=True)
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.to} ({self.outcome})"

@@ -107,6 +107,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL: str = env.str("REDIS_URL", default="")
 CELERY_QUEUE_DIR = VAR_DIR / "celery" / "queue"
 CELERY_PROCESSED_DIR = VAR_DIR / "celery" / "processed"
+CELERY_CONTROL_DIR = VAR_DIR / "celery" / "control"
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict = {
@@ -128,6 +129,8 @@ else:
         "data_folder_out": str(CELERY_QUEUE_DIR),
         "processed_folder": str(CELERY_PROCESSED_DIR),
         "store_processed": False,
+        # The exchange table; kombu's default is a "control" folder in the cwd.
+        "control_folder": str(CELERY_CONTROL_DIR),
     }
     CACHES = {
         "default": {
@@ -230,3 +233,16 @@ SECURE_SSL_REDIRECT: bool = env.bool("SECURE_SSL_REDIRECT", default=False)
 SECURE_HSTS_SECONDS: int = env.int("SECURE_HSTS_SECONDS", default=0)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# Requests.
+# Absolute links in emails point here.
+SITE_URL: str = env.str("SITE_URL", default="http://127.0.0.1:8000")
+REQUEST_DEADLINE_DAYS: int = env.int("REQUEST_DEADLINE_DAYS", default=30)
+# Verified owner requests go straight to the deletion queue; off: they wait in needs_review.
+AUTO_APPROVE_OWNER_REQUESTS: bool = env.bool("AUTO_APPROVE_OWNER_REQUESTS", default=True)
+CONFIRM_REMINDER_AFTER_HOURS: int = env.int("CONFIRM_REMINDER_AFTER_HOURS", default=48)
+PHOTOS_PER_PAGE: int = 48
+
+CELERY_BEAT_SCHEDULE = {
+    "confirm-reminders": {"task": "optout.tasks.confirm_reminders_send", "schedule": 3600.0},
+}

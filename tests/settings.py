@@ -13,8 +13,7 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 
 from optout.settings import *  # noqa: F403
 
-# anymail's test backend: messages land in django.core.mail.outbox.
-MAILERS = {"default": {"BACKEND": "anymail.backends.test.EmailBackend"}}
+SITE_URL = "http://testserver"
 # Fast hashing: tests make users, they do not guard passwords.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # No collectstatic in tests.

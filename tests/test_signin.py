@@ -10,24 +10,15 @@ import requests
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.core.management import call_command
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.test import Client
-from django.urls import path, reverse
+from django.urls import reverse
 from pytest_django.fixtures import Settings
 
 from optout.flickr_simulator import FlickrSimulator, unused_port
-from optout.urls import urlpatterns as site_urlpatterns
 from tests.fixtures_flickr import ANA, BEES
 
 pytestmark = pytest.mark.django_db
-
-
-def _my_photos(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("your photos")
-
-
-# For the one test that needs the "your photos" page another piece of work will add.
-urlpatterns = [*site_urlpatterns, path("me/photos/", _my_photos, name="my_photos")]
 
 
 def start(client: Client, **data: str) -> str:
@@ -78,7 +69,7 @@ def test_it_signs_an_owner_in_and_keeps_only_who_they_are(
     response = client.get(callback)
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("home")
+    assert response["Location"] == reverse("my_photos")
     identity = client.session["flickr_identity"]
     assert identity["nsid"] == "12345678@N01"  # Flickr sent it as 12345678%40N01
     assert identity["username"] == "bees"
@@ -128,7 +119,7 @@ def test_it_ignores_a_next_page_on_another_site(
     client: Client, flickr_sim: FlickrSimulator
 ) -> None:
     _, response = sign_in(client, next="https://evil.example/steal")
-    assert response["Location"] == reverse("home")
+    assert response["Location"] == reverse("my_photos")
 
 
 def test_the_callback_url_carries_no_escapes_even_with_a_next_page(
@@ -139,10 +130,7 @@ def test_the_callback_url_carries_no_escapes_even_with_a_next_page(
     assert "q=" not in callback
 
 
-@pytest.mark.urls("tests.test_signin")
-def test_it_goes_on_to_your_photos_once_that_page_exists(
-    client: Client, flickr_sim: FlickrSimulator
-) -> None:
+def test_it_goes_on_to_your_photos_by_default(client: Client, flickr_sim: FlickrSimulator) -> None:
     _, response = sign_in(client)
     assert response["Location"] == "/me/photos/"
 
