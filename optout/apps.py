@@ -8,6 +8,8 @@ class OptoutConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from optout import receivers  # noqa: F401 (connects the anymail tracking receiver)
+
         # The folder broker (no REDIS_URL) needs its folders before the web
         # process sends the first task or the worker polls for one.
         if not settings.REDIS_URL:

@@ -174,3 +174,48 @@ def email_deliver(*, request_id: int, kind: str) -> Outcome:
         outcome=EmailLog.Outcome.SENT, sent_at=timezone.now(), provider_message_id=message_id
     )
     return Outcome(True)
+
+
+TRACKED = {
+    "delivered": EmailLog.Outcome.DELIVERED,
+    "bounced": EmailLog.Outcome.BOUNCED,
+    "rejected": EmailLog.Outcome.BOUNCED,
+    "complained": EmailLog.Outcome.COMPLAINED,
+}
+
+
+def tracking_record(*, event_type: str, message_id: str | None, description: str = "") -> bool:
+    """A provider's delivery news (anymail tracking webhook) onto the email log.
+
+    A bounce or a complaint also goes on the request's timeline, so the
+    requester and the maintainers see why news stopped arriving.
+    """
+    from optout.models import RequestEvent  # the events model sits beside the log
+
+    outcome = TRACKED.get(event_type)
+    if outcome is None or not message_id:
+        return False
+    entry = EmailLog.objects.filter(provider_message_id=str(message_id)).first()
+    if entry is None:
+        log.info("tracking %s for a message we do not know: %s", event_type, message_id)
+        return False
+    with transaction.atomic():
+        EmailLog.objects.filter(pk=entry.pk).update(outcome=outcome)
+        if entry.request_id and outcome != EmailLog.Outcome.DELIVERED:
+            kind = (
+                RequestEvent.Kind.EMAIL_BOUNCED
+                if outcome == EmailLog.Outcome.BOUNCED
+                else RequestEvent.Kind.EMAIL_COMPLAINED
+            )
+            why = (
+                f"Our email “{entry.kind}” to {entry.to} bounced"
+                if outcome == EmailLog.Outcome.BOUNCED
+                else f"Our email “{entry.kind}” was marked as spam"
+            )
+            RequestEvent.objects.create(
+                request_id=entry.request_id,
+                kind=kind,
+                actor="email provider",
+                why=f"{why}: {description}" if description else f"{why}.",
+            )
+    return True

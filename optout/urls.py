@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from optout import owner_views, signin, views
 
@@ -13,5 +13,7 @@ urlpatterns = [
     path("r/<str:token>/cancel/", owner_views.request_cancel, name="request_cancel"),
     path("r/<str:token>/receipt.csv", owner_views.request_receipt, name="request_receipt"),
     path("confirm/<str:token>/", owner_views.email_confirm, name="email_confirm"),
+    # Provider delivery news: /anymail/<esp>/tracking/, basic auth ANYMAIL_WEBHOOK_SECRET.
+    path("anymail/", include("anymail.urls")),
     path("admin/", admin.site.urls),
 ]

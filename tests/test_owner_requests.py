@@ -2,7 +2,9 @@
 follow the status page, confirm the email. Emails go through the real broker
 and a task run, and land in anymail's test backend."""
 
+import base64
 import hashlib
+import json
 import re
 from collections.abc import Callable
 from datetime import timedelta
@@ -431,3 +433,62 @@ def test_a_reminder_goes_out_once_after_two_days(run_tasks: RunTasks) -> None:
     ]
     assert "/confirm/" in mail.outbox[0].body
     assert services.confirm_reminders_queue() == 0
+
+
+def _tracking(event: dict[str, object], auth: str = "hook:tests-only-webhook-secret") -> int:
+    credentials = base64.b64encode(auth.encode()).decode()
+    response = Client().post(
+        "/anymail/postmark/tracking/",
+        data=json.dumps(event),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Basic {credentials}",
+    )
+    return response.status_code
+
+
+def test_a_bounce_reported_by_the_provider_shows_on_the_timeline(
+    client: Client, flickr_sim: FlickrSimulator, bees_photos: list[Photo], run_tasks: RunTasks
+) -> None:
+    status_path = file_request(signed_in(client))
+    run_tasks()
+    log = EmailLog.objects.get()
+    bounce = {
+        "RecordType": "Bounce",
+        "ID": 42,
+        "Type": "HardBounce",
+        "MessageID": log.provider_message_id,
+        "Email": "bea@example.org",
+        "BouncedAt": "2026-11-26T10:00:00Z",
+        "Description": "The server was unable to deliver your message",
+    }
+    assert _tracking(bounce) == 200
+    log.refresh_from_db()
+    assert log.outcome == "bounced"
+    page = client.get(status_path).content.decode()
+    assert "Our email “received” to bea@example.org bounced" in page
+
+
+def test_the_provider_can_report_a_delivery(run_tasks: RunTasks) -> None:
+    removal = _request()
+    emails.email_deliver(request_id=removal.pk, kind="received")
+    log = EmailLog.objects.get()
+    delivery = {
+        "RecordType": "Delivery",
+        "MessageID": log.provider_message_id,
+        "Recipient": "bea@example.org",
+        "DeliveredAt": "2026-11-26T10:00:00Z",
+    }
+    assert _tracking(delivery) == 200
+    log.refresh_from_db()
+    assert log.outcome == "delivered"
+    assert not removal.events.exists()
+
+
+def test_the_tracking_webhook_refuses_a_caller_without_the_secret() -> None:
+    removal = _request()
+    emails.email_deliver(request_id=removal.pk, kind="received")
+    log = EmailLog.objects.get()
+    forged = {"RecordType": "Bounce", "Type": "HardBounce", "MessageID": log.provider_message_id}
+    assert _tracking(forged, auth="hook:guessed") == 400
+    log.refresh_from_db()
+    assert log.outcome == "sent"
