@@ -296,24 +296,28 @@ def _gunicorn_start(
 
 
 def _wait_until_up(url: str, server: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.poll() is not None:
             raise SystemExit(
                 f"gunicorn exited with {server.returncode} before answering:\n{log.read_text()}"
             )
         try:
-            if requests.get(url, timeout=2).status_code == 200:
+            if requests.get(url, timeout=10).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:
+            # Refused until gunicorn listens; slow while its workers import Django.
             time.sleep(0.2)
-    raise SystemExit(f"gunicorn did not answer {url} within 30 s:\n{log.read_text()}")
+    raise SystemExit(f"gunicorn did not answer {url} within 60 s:\n{log.read_text()}")
 
 
 def _check_answers(base: str, paths: list[str]) -> None:
     """A fast 404 or 500 would flatter the look-up: make sure it answers for real."""
     for path in paths[:5]:
-        response = requests.get(base + path, timeout=30)
+        started = time.perf_counter()
+        response = requests.get(base + path, timeout=60)
+        if time.perf_counter() - started > 1:
+            print(f"(first look-ups are slow: {path} took {time.perf_counter() - started:.1f}s)")
         if response.status_code != 200 or "of your photos" not in response.text:
             raise SystemExit(
                 f"The look-up {path} did not answer with counts: {response.text[:300]}"
