@@ -110,7 +110,12 @@ def raw_copy(dsn: str, path: Path) -> float:
 
 def run_import(env: dict[str, str], slug: str, path: Path) -> tuple[float, float, str]:
     """(seconds, peak RSS in MB, output) of one import_dataset process."""
-    command = [sys.executable, "manage.py", "import_dataset", slug, str(path), "--release", "1.0"]
+    return run_command(env, ["import_dataset", slug, str(path), "--release", "1.0"])
+
+
+def run_command(env: dict[str, str], args: list[str]) -> tuple[float, float, str]:
+    """(seconds, peak RSS in MB, output) of one manage.py process."""
+    command = [sys.executable, "manage.py", *args]
     with tempfile.TemporaryFile("w+") as out:
         started = time.perf_counter()
         proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -124,14 +129,19 @@ def run_import(env: dict[str, str], slug: str, path: Path) -> tuple[float, float
         out.seek(0)
         output = out.read()
     if proc.returncode:
-        raise SystemExit(f"import of {path.name} failed or took over {STEP_TIMEOUT} s:\n{output}")
+        raise SystemExit(f"{' '.join(args)} failed or took over {STEP_TIMEOUT} s:\n{output}")
     return seconds, usage.ru_maxrss / 1024, output
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--generate", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int, default=1, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.generate:
+        generate(args.generate, args.rows, args.seed)
+        return
     rows, small = args.rows, max(1, args.rows // 4)
 
     server = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/test")
@@ -154,14 +164,21 @@ def main() -> None:
     try:
         print(f"Generating {rows:,} and {small:,} YFCC100M rows in {workdir} …", flush=True)
         big, little = workdir / "big.tsv", workdir / "small.tsv"
-        generate(big, rows, seed=1)
-        generate(little, small, seed=2)
+        # In a child process: the files' id lists would otherwise stay in this process,
+        # and a vfork'd child's ru_maxrss starts from its parent's size.
+        for path, count, seed in ((big, rows, 1), (little, small, 2)):
+            subprocess.run(
+                [sys.executable, __file__, "--generate", str(path), "--rows", str(count),
+                 "--seed", str(seed)],
+                check=True, timeout=STEP_TIMEOUT,
+            )  # fmt: skip
         size_mb = big.stat().st_size / 1e6
         subprocess.run(
             [sys.executable, "manage.py", "migrate", "--no-input", "-v0"],
             cwd=ROOT, env=env, check=True, timeout=STEP_TIMEOUT,
         )  # fmt: skip
 
+        floor_mb = run_command(env, ["check"])[1]
         baseline = raw_copy(bench_url, big)
         small_s, small_mb, _ = run_import(env, "bench-small", little)
         ours, big_mb, output = run_import(env, "bench", big)
@@ -177,6 +194,7 @@ def main() -> None:
         small_rate = small / small_s
         print(f"peak memory, {small:>9,} rows : {small_mb:6.0f} MB  ({small_rate:,.0f} rows/s)")
         print(f"peak memory, {rows:>9,} rows : {big_mb:6.0f} MB  limit {MEMORY_LIMIT_MB} MB")
+        print(f"peak memory, Django start-up: {floor_mb:6.0f} MB  (manage.py check, for scale)")
         print("\nLast import's summary:\n" + output.strip())
         ok = ratio >= TARGET_RATIO and max(small_mb, big_mb) < MEMORY_LIMIT_MB
         print("\nPASS" if ok else "\nBELOW TARGET")

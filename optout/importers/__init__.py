@@ -1,11 +1,11 @@
 """Manifest importers: readers for YFCC100M, CSV, JSON lines and FFHQ, and the bulk loader.
 
 - `sources`: open a file (plain, gzip, bzip2, xz by magic bytes) and decide its format;
-- `readers` (and `yfcc`): pure row readers and validation, no database;
+- `rows`, `readers` and `yfcc`: the row type, field rules and format readers, no database;
 - `loader`: staging table and the one set-based merge into the photo table;
 - `service`: `dataset_import`, the use-case the commands call.
 
-`readers`, `sources` and `yfcc` import without Django; the service is loaded on
+`rows`, `readers`, `sources` and `yfcc` import without Django; the service is loaded on
 first use, so `from optout.importers import dataset_import` still works.
 """
 

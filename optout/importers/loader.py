@@ -21,7 +21,7 @@ from django.db import connection
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Count, Q
 
-from optout.importers.readers import PhotoRow
+from optout.importers.rows import PhotoRow
 from optout.models import Photo, Suppression
 
 STAGE = "optout_import_stage"

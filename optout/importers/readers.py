@@ -13,25 +13,33 @@ Yields, per data row, exactly one of:
 import csv
 import io
 import json
-import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, BinaryIO, Final, NamedTuple
 from urllib.parse import unquote_plus
 
 import ijson
 
+from optout.importers.rows import (
+    NSID_RE,
+    PHOTO_URL_RE,
+    VIDEO,
+    BadRow,
+    Item,
+    PhotoRow,
+    Reject,
+    farm,
+    nsid,
+    owner_from_photo_url,
+    photo_id,
+    text,
+)
 from optout.importers.sources import BOM, csv_delimiter, field_map
 from optout.importers.yfcc import YFCC_23, YFCC_25
 
-NSID_RE: Final = re.compile(r"\d+@N\d{2}")
-# https://www.flickr.com/photos/<NSID or path alias>/<photo id>/
-PHOTO_URL_RE: Final = re.compile(
-    r"https?://(?:www\.|m\.)?flickr\.com/photos/([^/?#\s]+)/(\d+)(?:[/?#]|$)", re.IGNORECASE
-)
-MAX_PHOTO_ID: Final = 2**63 - 1  # Photo.flickr_id is a bigint
-MAX_FARM: Final = 32767  # Photo.farm is a smallint
+# Re-exported: readers is where callers get a row's types.
+__all__ = ["NSID_RE", "VIDEO", "Item", "PhotoRow", "Reject", "read"]
+
 MAX_LINE: Final = 1 << 20  # a longer "line" is no manifest row; it is rejected, not buffered
 
 # What we keep of the rest of a YFCC row, beside the date taken. Descriptions, tags,
@@ -39,97 +47,12 @@ MAX_LINE: Final = 1 << 20  # a longer "line" is no manifest row; it is rejected,
 YFCC_EXTRA: Final = ("date_uploaded", "secret_original", "original_extension", "photo_hash")
 
 
-@dataclass(slots=True)
-class PhotoRow:
-    line: int
-    flickr_id: int
-    owner_nsid: str = ""
-    owner_name: str = ""
-    title: str = ""
-    page_url: str = ""
-    image_url: str = ""
-    farm: int | None = None
-    server: str = ""
-    secret: str = ""
-    license: str = ""
-    file_keys: list[str] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class Reject:
-    line: int
-    reason: str
-    raw: str
-
-
-VIDEO: Final = "video"
-
-type Item = PhotoRow | Reject | str
-
-
-class BadRow(ValueError):
-    """A row-level problem; the reader turns it into a Reject."""
-
-
 def read(stream: BinaryIO, fmt: str) -> Iterator[Item]:
     readers = {"yfcc100m": read_yfcc, "csv": read_csv, "jsonl": read_jsonl, "ffhq": read_ffhq}
     return readers[fmt](stream)
 
 
-# -- field rules, shared by every format ---------------------------------------
-
-
-def photo_id(value: Any) -> int:
-    if isinstance(value, bool):
-        raise BadRow(f"non-numeric photo id {value!r}")
-    if isinstance(value, int):
-        number = value
-    else:
-        text = str(value).strip() if value is not None else ""
-        if not text:
-            raise BadRow("missing photo id")
-        if not (text.isascii() and text.isdigit()):
-            raise BadRow(f"non-numeric photo id {text[:40]!r}")
-        number = int(text)
-    if not 0 < number <= MAX_PHOTO_ID:
-        raise BadRow(f"photo id {number} out of range")
-    return number
-
-
-def nsid(value: Any, *, required: bool = False) -> str:
-    text = "" if value is None else str(value).strip()
-    if not text:
-        if required:
-            raise BadRow("missing owner NSID")
-        return ""
-    if not NSID_RE.fullmatch(text):
-        raise BadRow(f"malformed NSID {text[:40]!r} (expected digits, @N, two digits)")
-    return text
-
-
-def farm(value: Any) -> int | None:
-    text = "" if value is None else str(value).strip()
-    if not text:
-        return None
-    if not (text.isascii() and text.isdigit()) or int(text) > MAX_FARM:
-        raise BadRow(f"bad farm id {text[:20]!r}")
-    return int(text)
-
-
-def owner_from_photo_url(url: str) -> tuple[str, str]:
-    """(owner_nsid, path_alias) from a Flickr photo page URL; either may be ''."""
-    match = PHOTO_URL_RE.match(url.strip())
-    if not match:
-        return "", ""
-    owner = match.group(1)
-    return (owner, "") if NSID_RE.fullmatch(owner) else ("", owner)
-
-
-def text(value: Any) -> str:
-    # PostgreSQL text cannot hold NUL; a stray one would fail the whole import.
-    value = "" if value is None else str(value)
-    return value.replace("\x00", "") if "\x00" in value else value
+# -- text lines ---------------------------------------------------------------------
 
 
 def _decoded(value: str) -> str:

@@ -16,7 +16,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from optout.importers.loader import load
-from optout.importers.readers import VIDEO, Item, PhotoRow, Reject, read
+from optout.importers.readers import read
+from optout.importers.rows import VIDEO, Item, PhotoRow, Reject
 from optout.importers.sources import ImportProblem, ManifestError, open_binary, sniff
 from optout.models import Dataset
 
@@ -164,7 +165,7 @@ def dataset_import(
             with open_binary(path) as (stream, raw):
                 size = path.stat().st_size
                 items = _guarded(read(stream, sniffed.fmt), path)
-                rows = _photo_rows(items, summary, rejects_file, lambda: raw.tell(), size, progress)
+                rows = _photo_rows(items, summary, rejects_file, raw.tell, size, progress)
                 result = load(
                     dataset_id=dataset.pk, rows=rows, release=dataset.release, now=timezone.now()
                 )
