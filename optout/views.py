@@ -23,7 +23,9 @@ def home(request: HttpRequest) -> HttpResponse:
         if as_json:
             message = "Say what to look up: ?q=<Flickr username, NSID or link>."
             return _lookup_error(request, message, 400, as_json)
-        return render(request, "optout/home.html", {"datasets": Dataset.objects.all()})
+        response = render(request, "optout/home.html", {"datasets": Dataset.objects.all()})
+        patch_vary_headers(response, ["Accept"])
+        return response
     query = request.GET["q"]
     try:
         answer = lookup_answer(text=query)
