@@ -150,6 +150,8 @@ class FlickrSimulator:
             "/services/rest/": self._rest,
         }
         handler = routes.get(path)
+        if handler is None and path.startswith("/static/"):
+            return _thumbnail(start_response, path)
         if handler is None:
             return _respond(start_response, 404, "text/plain", "Not found")
         return handler(environ, method, body, params, start_response)
@@ -242,7 +244,10 @@ class FlickrSimulator:
             location = add_params_to_uri(pending.callback, [("oauth_token", token)])
             return _redirect(start_response, location)
 
-        wanted = params.get("approve_as") or params.get("account") or params.get("username")
+        # A typed name wins over the list: it is the more deliberate choice.
+        wanted = (
+            params.get("approve_as") or params.get("username", "").strip() or params.get("account")
+        )
         if not wanted:
             return self._authorize_form(start_response, token, perms, "")
         account = self._account_for(wanted.strip())
@@ -290,10 +295,10 @@ class FlickrSimulator:
         accounts = self.directory.accounts(limit=50)
         choices = "".join(
             f'<li><label><input type="radio" name="account" value="{html.escape(a.nsid)}"'
-            f"{' checked' if i == 0 else ''}> {html.escape(a.username)}"
+            f"> {html.escape(a.username)}"
             f"{' (' + html.escape(a.fullname) + ')' if a.fullname else ''}"
             f" <small>{html.escape(a.nsid)}</small></label></li>"
-            for i, a in enumerate(accounts)
+            for a in accounts
         )
         body = f"""
 <p>The application <strong>optout</strong> asks for <strong>{html.escape(perms)}</strong>
@@ -303,9 +308,11 @@ access to your Flickr account.</p>
 <form method="post" action="/services/oauth/authorize">
   <input type="hidden" name="oauth_token" value="{html.escape(token)}">
   <input type="hidden" name="perms" value="{html.escape(perms)}">
-  <fieldset><legend>Sign in as</legend><ul>{choices or "<li>No accounts yet.</li>"}</ul>
-  <label for="username">or type a Flickr username</label>
-  <input id="username" name="username" type="text" autocomplete="off"></fieldset>
+  <fieldset><legend>Sign in as</legend>
+  <label for="username">Type a Flickr username or NSID</label>
+  <input id="username" name="username" type="text" autocomplete="off">
+  <p>or pick one of the demo accounts:</p>
+  <ul>{choices or "<li>No accounts yet.</li>"}</ul></fieldset>
   <button type="submit" name="action" value="authorize">OK, I'll authorize it</button>
   <button type="submit" name="action" value="cancel">Cancel</button>
 </form>"""
@@ -502,3 +509,20 @@ small, .note {{ color: #4a525a; }} .error {{ color: #a3161a; font-weight: 600; }
 </style></head>
 <body><h1>{html.escape(title)}</h1>{body}</body></html>"""
     return _respond(start_response, status, "text/html", text)
+
+
+def _thumbnail(start_response: StartResponse, path: str) -> list[bytes]:
+    """A stand-in for live.staticflickr.com: a tinted square per photo, labelled with its id."""
+    name = path.rsplit("/", 1)[-1]
+    photo_id = name.split("_", 1)[0]
+    hue = sum(map(ord, photo_id)) * 37 % 360
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" width="150" height="150" viewBox="0 0 150 150">'
+        f'<rect width="150" height="150" fill="hsl({hue},45%,78%)"/>'
+        f'<circle cx="75" cy="62" r="28" fill="hsl({hue},35%,55%)"/>'
+        f'<rect x="35" y="98" width="80" height="40" rx="20" fill="hsl({hue},35%,55%)"/>'
+        '<text x="75" y="144" font-size="11" text-anchor="middle" fill="#222">'
+        f"{html.escape(photo_id)}</text>"
+        "</svg>"
+    )
+    return _respond(start_response, 200, "image/svg+xml", svg)
