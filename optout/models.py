@@ -5,6 +5,7 @@ Field names here are a contract: operators' scripts and later work rely on
 `Photo.owner_name` and `Photo.state`.
 """
 
+from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -77,9 +78,8 @@ class Photo(models.Model):
     def thumbnail_url(self) -> str:
         """Flickr's 150px square, built from server and secret when we have them."""
         if self.server and self.secret:
-            return (
-                f"https://live.staticflickr.com/{self.server}/{self.flickr_id}_{self.secret}_q.jpg"
-            )
+            base = settings.FLICKR_STATIC_URL
+            return f"{base}/{self.server}/{self.flickr_id}_{self.secret}_q.jpg"
         return self.image_url
 
     @property

@@ -189,6 +189,14 @@ else:
 FLICKR_OAUTH_URL: str = env.str("FLICKR_OAUTH_URL", default=f"{_flickr_default}/oauth")
 FLICKR_API_URL: str = env.str("FLICKR_API_URL", default=f"{_flickr_api_default}/rest")
 FLICKR_TIMEOUT: float = env.float("FLICKR_TIMEOUT", default=10.0)
+# Where thumbnails are built from (server/ID_secret_q.jpg); the simulator serves
+# placeholders, so the demo shows pictures without reaching Flickr.
+FLICKR_STATIC_URL: str = env.str(
+    "FLICKR_STATIC_URL",
+    default=f"http://127.0.0.1:{FLICKR_SIMULATOR_PORT}/static"
+    if FLICKR_SIMULATOR
+    else "https://live.staticflickr.com",
+)
 # Flickr allows 3,600 calls an hour per key; we count in clock hours, and two
 # adjacent full hours could overlap one rolling hour on Flickr's side: stay under.
 FLICKR_CALLS_PER_HOUR: int = env.int("FLICKR_CALLS_PER_HOUR", default=3000)
