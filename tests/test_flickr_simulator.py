@@ -20,7 +20,7 @@ from optout.flickr_simulator import (
     RunningSimulator,
 )
 from tests.factories import PhotoFactory
-from tests.fixtures_flickr import BEES
+from tests.fixtures_flickr import ANA, BEES
 
 CALLBACK = "http://testserver/signin/flickr/callback/"
 
@@ -155,9 +155,21 @@ def test_the_authorize_page_offers_the_accounts_and_both_buttons(
     page = approve(settings, request_token(flickr_sim, settings)["oauth_token"]).text
     assert 'value="12345678@N01"' in page
     assert "bees (Bea Bees)" in page
-    assert '<label for="username">or type a Flickr username</label>' in page
+    assert '<label for="username">Type a Flickr username or NSID</label>' in page
+    assert "checked" not in page  # nobody is signed in by default
     assert "OK, I&#x27;ll authorize it" in page or "OK, I'll authorize it" in page
     assert ">Cancel</button>" in page
+
+
+def test_a_typed_username_wins_over_a_picked_account(
+    flickr_sim: FlickrSimulator, settings: Settings
+) -> None:
+    token = request_token(flickr_sim, settings)["oauth_token"]
+    response = approve(settings, token, account=BEES.nsid, username=ANA.username)
+    assert response.status_code == 302
+    pending = flickr_sim.validator.request_tokens[token]
+    assert pending.account is not None
+    assert pending.account.nsid == ANA.nsid
 
 
 def test_cancel_goes_back_to_the_callback_without_a_verifier(
