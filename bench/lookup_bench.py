@@ -13,8 +13,10 @@ What it does, and undoes:
 3. loads it with wrk, 32 connections: first /bench/trivial (the baseline),
    then /?q=<NSID or username> for random existing owners (a wrk Lua script),
    then, for scale only, the plain home page (--no-home skips it);
-4. prints requests/s and p50/p99 latency of each and the ratio (target: the
-   look-up at least 0.7 x the baseline); exits 1 below the target or on any
+4. prints requests/s, p50/p99 latency and CPU per request (gunicorn plus the
+   bench database's PostgreSQL backends) of each, and the ratio (target: the
+   look-up at least 0.7 x the baseline); the CPU ratio is the steadier figure
+   on a machine that other work shares; exits 1 below the target or on any
    non-2xx answer or socket error;
 5. stops gunicorn, drops the database (unless --keep) and its temp folder.
 
@@ -59,6 +61,9 @@ class WrkResult:
     p99_ms: float
     requests: int
     errors: str
+    # gunicorn's and the bench database's PostgreSQL backends' CPU per request:
+    # steadier than requests/s when other work shares the machine.
+    cpu_ms_per_request: float
 
 
 def main() -> int:
@@ -97,12 +102,15 @@ def main() -> int:
         # Both runs share the machine with whatever else runs on it: say how busy it was.
         print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
         for url, script in ((f"{base}/bench/trivial", None), (f"{base}/", lua)):
-            _wrk(url, script, args, duration=args.warmup)  # warm connections and caches
-        trivial = _wrk(f"{base}/bench/trivial", None, args, duration=args.duration)
-        lookup = _wrk(f"{base}/", lua, args, duration=args.duration)
+            _wrk(url, script, args, duration=args.warmup, pids=None)  # warm connections, caches
+        pids = _ServerProcesses(gunicorn.pid, server_url, args.db_name)
+        trivial = _wrk(f"{base}/bench/trivial", None, args, duration=args.duration, pids=pids)
+        lookup = _wrk(f"{base}/", lua, args, duration=args.duration, pids=pids)
         # For scale, not for the target: the site's plain home page (base
         # template, CSRF, one small query) without any look-up.
-        home = _wrk(f"{base}/", None, args, duration=args.duration) if args.home else None
+        home = (
+            _wrk(f"{base}/", None, args, duration=args.duration, pids=pids) if args.home else None
+        )
         print("load average after:  {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     finally:
         if gunicorn is not None:
@@ -339,7 +347,51 @@ _LATENCY_RE = re.compile(r"^\s*(50|99)%\s+([\d.]+)(us|ms|s)\s*$", re.M)
 _UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
 
-def _wrk(url: str, script: Path | None, args: argparse.Namespace, *, duration: int) -> WrkResult:
+class _ServerProcesses:
+    """The processes that serve a request: gunicorn's, and PostgreSQL's for the bench database."""
+
+    def __init__(self, master_pid: int, server_url: str, db_name: str) -> None:
+        self.master_pid = master_pid
+        self.server_url = server_url
+        self.db_name = db_name
+
+    def pids(self) -> set[int]:
+        children = set()
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:  # the process ended while we looked
+                continue
+            if int(fields[1]) == self.master_pid:
+                children.add(int(stat.parent.name))
+        with _admin(self.server_url) as conn:
+            backends = conn.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s", [self.db_name]
+            ).fetchall()
+        return {self.master_pid, *children, *(pid for (pid,) in backends)}
+
+
+def _cpu_seconds(pids: set[int]) -> dict[int, float]:
+    ticks = os.sysconf("SC_CLK_TCK")
+    seconds = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended: its CPU is lost to the count
+            continue
+        # utime and stime, fields 14 and 15 of proc(5); [11] and [12] after the name.
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return seconds
+
+
+def _wrk(
+    url: str,
+    script: Path | None,
+    args: argparse.Namespace,
+    *,
+    duration: int,
+    pids: _ServerProcesses | None,
+) -> WrkResult:
     command = [
         "wrk",
         f"-t{args.threads_wrk}",
@@ -351,7 +403,10 @@ def _wrk(url: str, script: Path | None, args: argparse.Namespace, *, duration: i
     ]
     if script:
         command += ["-s", str(script)]
+    before = _cpu_seconds(pids.pids()) if pids else {}
     output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    after = _cpu_seconds(pids.pids() | set(before)) if pids else {}
+    cpu = sum(after[pid] - before.get(pid, 0.0) for pid in after)
     latency = {m[1]: float(m[2]) * _UNIT_MS[m[3]] for m in _LATENCY_RE.finditer(output)}
     rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
     total = re.search(r"(\d+) requests in", output)
@@ -366,25 +421,33 @@ def _wrk(url: str, script: Path | None, args: argparse.Namespace, *, duration: i
         p99_ms=latency["99"],
         requests=int(total[1]),
         errors="; ".join(errors),
+        cpu_ms_per_request=cpu * 1000 / max(int(total[1]), 1),
     )
 
 
 def _report(trivial: WrkResult, lookup: WrkResult, home: WrkResult | None) -> int:
     ratio = lookup.requests_per_second / trivial.requests_per_second
     print()
-    print(f"{'':16}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'requests':>11}")
+    print(
+        f"{'':16}{'requests/s':>12}{'p50 ms':>10}{'p99 ms':>10}{'requests':>11}{'CPU ms/req':>12}"
+    )
     rows = [("trivial view", trivial), ("look-up", lookup)]
     if home:
         rows.append(("home (no q)", home))
     for name, result in rows:
         print(
             f"{name:16}{result.requests_per_second:>12.0f}{result.p50_ms:>10.2f}"
-            f"{result.p99_ms:>10.2f}{result.requests:>11,}"
+            f"{result.p99_ms:>10.2f}{result.requests:>11,}{result.cpu_ms_per_request:>12.2f}"
         )
         if result.errors:
             print(f"  {name} errors: {result.errors}")
     verdict = "meets" if ratio >= TARGET_RATIO else "MISSES"
     print(f"\nratio look-up / trivial: {ratio:.2f} ({verdict} the {TARGET_RATIO} target)")
+    cpu_ratio = trivial.cpu_ms_per_request / lookup.cpu_ms_per_request
+    print(
+        f"ratio by CPU per request (gunicorn + PostgreSQL): {cpu_ratio:.2f} "
+        "(what requests/s would show if nothing else ran on the machine)"
+    )
     if home:
         home_ratio = home.requests_per_second / trivial.requests_per_second
         print(f"ratio home page / trivial: {home_ratio:.2f} (for scale: the same page, no look-up)")

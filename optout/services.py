@@ -214,3 +214,13 @@ def confirm_reminders_queue() -> int:
             emails.email_queue(request=request, kind="confirm_reminder")
             count += 1
     return count
+
+
+def request_retry(*, request: RemovalRequest, actor: str) -> RemovalRequest:
+    """A maintainer retries a failed removal: failed → approved, and the jobs that did
+    not finish are queued again (photos already removed stay as they are).
+    Raises workflow.TransitionRefused when the request is not failed."""
+    from optout import deletion  # deletion imports workflow, as services does; kept lazy
+
+    with transaction.atomic():
+        return deletion.job_retry(request=request, actor=actor)

@@ -251,6 +251,24 @@ AUTO_APPROVE_OWNER_REQUESTS: bool = env.bool("AUTO_APPROVE_OWNER_REQUESTS", defa
 CONFIRM_REMINDER_AFTER_HOURS: int = env.int("CONFIRM_REMINDER_AFTER_HOURS", default=48)
 PHOTOS_PER_PAGE: int = 48
 
+# Deletion pipeline (optout.deletion). Photos per batch (one transaction each);
+# attempts before a job fails and its request with it; retry backoff; when the
+# sweeper resends a job still queued, or one running whose heartbeat stopped
+# (a killed worker). A batch must take well under DELETION_STALE_AFTER_SECONDS.
+DELETION_BATCH_SIZE: int = env.int("DELETION_BATCH_SIZE", default=500)
+DELETION_MAX_ATTEMPTS: int = env.int("DELETION_MAX_ATTEMPTS", default=6)
+DELETION_RETRY_BACKOFF_SECONDS: float = env.float("DELETION_RETRY_BACKOFF_SECONDS", default=30.0)
+DELETION_RETRY_BACKOFF_MAX_SECONDS: float = env.float(
+    "DELETION_RETRY_BACKOFF_MAX_SECONDS", default=1800.0
+)
+DELETION_REQUEUE_AFTER_SECONDS: int = env.int("DELETION_REQUEUE_AFTER_SECONDS", default=300)
+DELETION_STALE_AFTER_SECONDS: int = env.int("DELETION_STALE_AFTER_SECONDS", default=600)
+DELETION_SWEEP_EVERY_SECONDS: float = env.float("DELETION_SWEEP_EVERY_SECONDS", default=120.0)
+
 CELERY_BEAT_SCHEDULE = {
+    "deletion-sweep": {
+        "task": "optout.tasks.deletion_sweep",
+        "schedule": DELETION_SWEEP_EVERY_SECONDS,
+    },
     "confirm-reminders": {"task": "optout.tasks.confirm_reminders_send", "schedule": 3600.0},
 }

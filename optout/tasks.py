@@ -1,8 +1,9 @@
 """Thin Celery tasks: take a primary key, call a service. Enqueued after commit."""
 
 from celery import shared_task
+from django.conf import settings
 
-from optout import emails, services
+from optout import deletion, emails, services
 
 
 @shared_task(
@@ -20,3 +21,31 @@ def email_send(request_id: int, kind: str) -> str:
 @shared_task
 def confirm_reminders_send() -> int:
     return services.confirm_reminders_queue()
+
+
+@shared_task
+def deletion_run(job_id: int) -> str:
+    """Work one deletion job. Retries transient errors with backoff; after the last
+    attempt, or a failed verification, the job fails and so does its request."""
+    try:
+        return deletion.job_run(job_id=job_id)
+    except deletion.ClaimLost as lost:
+        return str(lost)
+    except deletion.VerificationFailed as failure:
+        deletion.job_fail(job_id=job_id, error=failure)
+        return f"failed: {failure}"
+    except deletion.TRANSIENT_ERRORS as error:
+        attempts = deletion.job_release(job_id=job_id, error=error)
+        if attempts >= settings.DELETION_MAX_ATTEMPTS:
+            deletion.job_fail(job_id=job_id, error=error)
+            return f"failed after {attempts} attempts: {error}"
+        # A new message rather than self.retry(): the row is the outbox either way,
+        # and a broker down right now only leaves the job to the sweeper.
+        delay = deletion.backoff(attempts)
+        deletion.jobs_enqueue(job_ids=[job_id], countdown=delay)
+        return f"attempt {attempts} failed, next in {delay:.0f} s: {error}"
+
+
+@shared_task
+def deletion_sweep() -> int:
+    return deletion.jobs_sweep()

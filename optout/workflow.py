@@ -59,7 +59,7 @@ def request_move(
     Two workers or two maintainers racing: exactly one UPDATE matches, the
     other gets TransitionRefused. Emails for the new state go out after commit.
     """
-    from optout import emails  # emails imports workflow's models; keep the cycle lazy
+    from optout import deletion, emails  # both import workflow's models; keep the cycle lazy
 
     current = expect or request.status
     if not can_move(current, to):
@@ -84,5 +84,9 @@ def request_move(
         )
         for field, value in changes.items():
             setattr(request, field, value)
+        if to == S.APPROVED:
+            # Whatever the path into approved (policy, a maintainer, a retry),
+            # the deletion jobs are created with the move and sent after commit.
+            deletion.jobs_prepare(request=request)
         emails.status_news_queue(request=request)
     return request

@@ -1,8 +1,11 @@
 """factory_boy factories for the registry models."""
 
-import factory
+from datetime import timedelta
 
-from optout.models import Dataset, Photo
+import factory
+from django.utils import timezone
+
+from optout.models import Dataset, Photo, RemovalRequest, RequestPhoto
 
 
 class DatasetFactory(factory.django.DjangoModelFactory):
@@ -28,3 +31,26 @@ class PhotoFactory(factory.django.DjangoModelFactory):
     server = "65535"
     secret = factory.Sequence(lambda n: f"{n:010x}")
     license = "Attribution License"
+
+
+class RemovalRequestFactory(factory.django.DjangoModelFactory):
+    """A verified owner request with a confirmed address; pass `photos=[...]` to scope it."""
+
+    class Meta:
+        model = RemovalRequest
+        skip_postgeneration_save = True
+
+    public_id = factory.Sequence(lambda n: f"R-T{n:07d}")
+    kind = RemovalRequest.Kind.OWNER
+    status = RemovalRequest.Status.VERIFIED
+    owner_nsid = factory.Sequence(lambda n: f"{20_000_000 + n}@N01")
+    email = factory.Sequence(lambda n: f"owner{n}@example.org")
+    email_confirmed_at = factory.LazyFunction(timezone.now)
+    deadline = factory.LazyFunction(lambda: timezone.now() + timedelta(days=30))
+
+    @factory.post_generation
+    def photos(self, create: bool, extracted: list[Photo] | None, **kwargs: object) -> None:
+        if create and extracted:
+            RequestPhoto.objects.bulk_create(
+                [RequestPhoto(request=self, photo=photo) for photo in extracted]
+            )

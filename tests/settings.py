@@ -20,3 +20,11 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 (whitenoise warns otherwise)
 ANYMAIL = {**ANYMAIL, "WEBHOOK_SECRET": "hook:tests-only-webhook-secret"}  # noqa: F405
+
+# The deletion tests run real worker processes against the test database: on
+# SQLite that must be a file they can open, not an in-memory database.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}  # noqa: F405
+# Local files with test faults on demand (tests/deletion_storage.py); without a
+# fault file it is FileSystemStorage.
+STORAGES["default"] = {"BACKEND": "tests.deletion_storage.FaultyStorage"}  # noqa: F405
