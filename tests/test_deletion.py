@@ -292,7 +292,8 @@ def test_a_storage_error_is_retried_and_the_job_still_completes(
 ) -> None:
     request = request_in_two_datasets
     keys = keys_of(request)
-    Path(default_storage.path(keys[4]) + ".fail-once").touch()
+    third = request.photos.filter(dataset__slug="dif").order_by("pk")[2]
+    Path(default_storage.path(third.file_keys[0]) + ".fail-once").touch()
     approve(request, django_capture_on_commit_callbacks)
     ran = run_all(run_tasks, django_capture_on_commit_callbacks)
 
