@@ -140,6 +140,12 @@ def _arguments() -> argparse.Namespace:
     )
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432/")
     parser.add_argument("--db-name", default="optout_bench")
+    parser.add_argument(
+        "--settings",
+        default="lookup_bench_settings",
+        help="settings module to serve with, to weigh a setting (it must import "
+        "lookup_bench_settings, for the baseline URL, and be on PYTHONPATH)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
     parser.add_argument(
         "--no-home",
@@ -165,8 +171,10 @@ def _server_env(args: argparse.Namespace, database_url: str, tmp: Path) -> dict[
         SECRET_KEY="lookup-bench-only-" + os.urandom(8).hex(),
         ALLOWED_HOSTS="127.0.0.1",
         VAR_DIR=str(tmp / "var"),
-        DJANGO_SETTINGS_MODULE="lookup_bench_settings",
-        PYTHONPATH=os.pathsep.join([str(ROOT / "bench"), str(ROOT)]),
+        DJANGO_SETTINGS_MODULE=args.settings,
+        PYTHONPATH=os.pathsep.join(
+            [str(ROOT / "bench"), str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+        ),
         LOG_LEVEL="WARNING",
         FLICKR_API_KEY="",
     )
