@@ -37,9 +37,15 @@ STATUS_NEWS: dict[str, str] = {
     S.CANCELLED: "cancelled",
     S.FAILED: "failed",
 }
-KINDS = ("received", "confirm_reminder", "email_confirmed", *STATUS_NEWS.values())
+KINDS = (
+    "received",
+    "shown_received",
+    "confirm_reminder",
+    "email_confirmed",
+    *STATUS_NEWS.values(),
+)
 # Messages that ask for confirmation, and so may go to an unconfirmed address.
-ASKS_FOR_CONFIRMATION = frozenset({"received", "confirm_reminder"})
+ASKS_FOR_CONFIRMATION = frozenset({"received", "shown_received", "confirm_reminder"})
 RECEIPT_IDS_IN_EMAIL = 200
 CLAIM_STALE_AFTER = timedelta(minutes=10)
 

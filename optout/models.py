@@ -184,9 +184,28 @@ class RemovalRequest(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     photos = models.ManyToManyField(Photo, through="RequestPhoto", related_name="requests")
+    # A person shown in a photo (kind shown_in_photo) tells us these, for a maintainer to judge.
+    relation = models.CharField(
+        max_length=200, blank=True, help_text="How the requester relates to the photos."
+    )
+    statement = models.TextField(blank=True)
+    contact = models.CharField(
+        max_length=500, blank=True, help_text="Optional contact details besides the email."
+    )
+    photo_links = models.TextField(blank=True, help_text="The photo links or ids, as given.")
+    reject_reason_code = models.CharField(
+        max_length=32, blank=True, help_text="The standard reason picked; reject_reason is sent."
+    )
 
     class Meta:
         ordering = ["-created_at"]
+        # The maintainers' queue: each action is its own permission (see optout.admin).
+        permissions = [
+            ("approve_removalrequest", "Can approve removal requests"),
+            ("reject_removalrequest", "Can reject removal requests"),
+            ("retry_removalrequest", "Can retry failed removal requests"),
+            ("note_removalrequest", "Can add internal notes to removal requests"),
+        ]
 
     def __str__(self) -> str:
         return self.public_id

@@ -133,6 +133,13 @@ def request_create(
                 actor="system",
                 why="Approved automatically: the owner proved the photos are theirs.",
             )
+        else:
+            workflow.request_move(
+                request=request,
+                to=S.NEEDS_REVIEW,
+                actor="system",
+                why="Waiting for a maintainer: automatic approval is off.",
+            )
         return Filed(request, token, "created")
 
 
@@ -195,6 +202,14 @@ def email_confirm(*, token: str) -> RemovalRequest:
             links.links_expire_unused(request=request, purpose=RequestLink.Purpose.CONFIRM)
             emails.email_queue(request=request, kind="email_confirmed")
             emails.status_news_queue(request=request)
+            if request.status == S.PENDING_EMAIL:
+                # A person shown in a photo: only a confirmed request reaches the queue.
+                workflow.request_move(
+                    request=request,
+                    to=S.NEEDS_REVIEW,
+                    actor="requester",
+                    why="Email address confirmed; waiting for a maintainer's review.",
+                )
         return request
 
 
@@ -204,6 +219,9 @@ def confirm_reminders_queue() -> int:
     reminded = EmailLog.objects.filter(kind="confirm_reminder").values("request_id")
     due = (
         RemovalRequest.objects.filter(email_confirmed_at__isnull=True, created_at__lte=cutoff)
+        # The reminder speaks of an owner's removal, which does not wait for the
+        # address; a shown-in-photo request does wait, and expires unconfirmed.
+        .exclude(kind=RemovalRequest.Kind.SHOWN)
         .exclude(email="")
         .exclude(status__in=CLOSED_STATUSES)
         .exclude(pk__in=reminded)
@@ -213,6 +231,203 @@ def confirm_reminders_queue() -> int:
         for request in due.iterator():
             emails.email_queue(request=request, kind="confirm_reminder")
             count += 1
+    return count
+
+
+# The maintainers' queue. Admin actions call these, one request at a time, so a
+# bulk action refuses per request (workflow.TransitionRefused) and changes
+# nothing for a request it does not apply to.
+
+REJECT_REASONS: dict[str, str] = {
+    "not_in_dataset": "The photos are not in any dataset we maintain.",
+    "not_shown": "We could not see you in the photos you named.",
+    "unverifiable": "We could not verify the request from what you told us.",
+    "duplicate": "These photos are already in another request.",
+    "other": "",
+}
+
+
+class NoteEmpty(Exception):
+    """An internal note with nothing in it."""
+
+
+class ReasonMissing(Exception):
+    """A rejection needs a reason the requester can read."""
+
+
+def maintainer_actor(*, username: str) -> str:
+    return f"maintainer:{username}"
+
+
+def request_approve(*, request: RemovalRequest, actor: str, why: str = "") -> RemovalRequest:
+    """Approve: the deletion jobs start from the approved state (workflow hook)."""
+    if request.status == S.FAILED:
+        # workflow allows failed → approved, but that is a retry, which shows the error first.
+        raise workflow.TransitionRefused(
+            request, S.APPROVED, "A failed request is retried, not approved: use “Retry”."
+        )
+    return workflow.request_move(
+        request=request, to=S.APPROVED, actor=actor, why=why or "Approved by a maintainer."
+    )
+
+
+def reject_reason_text(*, code: str, text: str) -> str:
+    """The reason as the requester reads it: the standard sentence, then the free text."""
+    if code and code not in REJECT_REASONS:
+        raise ReasonMissing(f"Unknown reason {code!r}.")
+    parts = [REJECT_REASONS.get(code, ""), text.strip()]
+    reason = " ".join(part for part in parts if part)
+    if not reason:
+        raise ReasonMissing("Pick a reason or write one: the requester reads it in our email.")
+    return reason
+
+
+def request_reject(
+    *, request: RemovalRequest, actor: str, code: str, text: str = ""
+) -> RemovalRequest:
+    """Reject with a reason, which the rejected-* email carries."""
+    reason = reject_reason_text(code=code, text=text)
+    with transaction.atomic():
+        # The email task reads the reason from the row after commit; a refused
+        # move rolls this back with it.
+        RemovalRequest.objects.filter(pk=request.pk).update(
+            reject_reason=reason, reject_reason_code=code
+        )
+        request.reject_reason, request.reject_reason_code = reason, code
+        return workflow.request_move(request=request, to=S.REJECTED, actor=actor, why=reason)
+
+
+def request_note_add(*, request: RemovalRequest, actor: str, text: str) -> RequestEvent:
+    """An internal note on the timeline, never shown to the requester."""
+    text = text.strip()
+    if not text:
+        raise NoteEmpty("Write something in the note.")
+    return RequestEvent.objects.create(
+        request=request, kind=RequestEvent.Kind.NOTE, actor=actor, why=text, public=False
+    )
+
+
+# People shown in a photo who do not own it.
+
+MAX_SHOWN_LINKS = 200
+
+
+class ShownRequestInvalid(Exception):
+    """Links we cannot read or photos in no dataset: the form shows `problems`."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class ParsedLinks:
+    photo_ids: dict[str, int]  # the line as given → the photo id it names
+    unreadable: list[tuple[str, str]]  # the line, and why we could not read it
+    unknown: list[str]  # lines naming a photo that is in no dataset we cover
+
+
+def photo_links_parse(*, text: str) -> ParsedLinks:
+    """Read one photo link or id per line (or separated by spaces or commas)."""
+    from optout import lookup
+
+    items = [item for item in text.replace(",", " ").split() if item]
+    photo_ids: dict[str, int] = {}
+    unreadable: list[tuple[str, str]] = []
+    for item in items[: MAX_SHOWN_LINKS + 1]:
+        try:
+            query = (
+                lookup.PhotoQuery(int(item))
+                if item.isascii() and item.isdigit()
+                else lookup.query_parse(text=item)
+            )
+        except lookup.QueryInvalid as problem:
+            unreadable.append((item, problem.message))
+            continue
+        if not isinstance(query, lookup.PhotoQuery) or not 0 < query.photo_id <= 2**63 - 1:
+            unreadable.append((item, "This names an account, not one photo."))
+            continue
+        photo_ids[item] = query.photo_id
+    known = set(
+        Photo.objects.filter(flickr_id__in=set(photo_ids.values())).values_list(
+            "flickr_id", flat=True
+        )
+    )
+    unknown = [item for item, photo_id in photo_ids.items() if photo_id not in known]
+    return ParsedLinks(photo_ids, unreadable, unknown)
+
+
+def shown_request_create(
+    *, email: str, links_text: str, relation: str, statement: str, contact: str = ""
+) -> RemovalRequest:
+    """File a request of a person shown in a photo; it waits for their email confirmation."""
+    parsed = photo_links_parse(text=links_text)
+    problems = [f"“{item}”: {why}" for item, why in parsed.unreadable]
+    problems += [f"“{item}” is not in any dataset we cover." for item in parsed.unknown]
+    if len(links_text.split()) > MAX_SHOWN_LINKS:
+        problems.append(f"At most {MAX_SHOWN_LINKS} photos per request.")
+    if not parsed.photo_ids and not problems:
+        problems.append("Give at least one photo link or photo id.")
+    if problems:
+        raise ShownRequestInvalid(problems)
+    with transaction.atomic():
+        request = _shown_insert(
+            email=email,
+            relation=relation.strip(),
+            statement=statement.strip(),
+            contact=contact.strip(),
+            links_text=links_text.strip(),
+        )
+        photos = Photo.objects.filter(flickr_id__in=set(parsed.photo_ids.values()))
+        _photos_add(request, set(photos.values_list("pk", flat=True)))
+        RequestEvent.objects.create(
+            request=request,
+            actor="requester",
+            to_status=S.PENDING_EMAIL,
+            why="Filed by a person shown in the photos; waiting for email confirmation.",
+        )
+        emails.email_queue(request=request, kind="shown_received")
+    return request
+
+
+def _shown_insert(
+    *, email: str, relation: str, statement: str, contact: str, links_text: str
+) -> RemovalRequest:
+    for _ in range(5):
+        try:
+            with transaction.atomic():
+                return RemovalRequest.objects.create(
+                    public_id=_public_id(),
+                    kind=RemovalRequest.Kind.SHOWN,
+                    status=S.PENDING_EMAIL,
+                    scope=RemovalRequest.Scope.SELECTED,
+                    email=email,
+                    relation=relation,
+                    statement=statement,
+                    contact=contact,
+                    photo_links=links_text,
+                    deadline=timezone.now() + timedelta(days=settings.REQUEST_DEADLINE_DAYS),
+                )
+        except IntegrityError:
+            continue  # a public id collision: draw again
+    raise RuntimeError("could not draw a free public id")
+
+
+def shown_unconfirmed_purge() -> int:
+    """Delete shown-in-photo requests whose email was never confirmed, once the link expired.
+
+    Nobody proved the address was theirs, so we keep nothing they typed.
+    """
+    cutoff = timezone.now() - links.CONFIRM_LINK_LIFETIME
+    stale = RemovalRequest.objects.filter(
+        kind=RemovalRequest.Kind.SHOWN,
+        status=S.PENDING_EMAIL,
+        email_confirmed_at__isnull=True,
+        created_at__lt=cutoff,
+    )
+    with transaction.atomic():
+        count = stale.count()
+        stale.delete()
     return count
 
 

@@ -43,7 +43,8 @@ ALLOWED_HOSTS: list[str] = env.list(
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin with our site: the maintainers' queue, dashboard and who may enter.
+    "optout.admin.apps.QueueAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -250,6 +251,8 @@ REQUEST_DEADLINE_DAYS: int = env.int("REQUEST_DEADLINE_DAYS", default=30)
 AUTO_APPROVE_OWNER_REQUESTS: bool = env.bool("AUTO_APPROVE_OWNER_REQUESTS", default=True)
 CONFIRM_REMINDER_AFTER_HOURS: int = env.int("CONFIRM_REMINDER_AFTER_HOURS", default=48)
 PHOTOS_PER_PAGE: int = 48
+# The public check APIs (/api/v1/check, /api/v2/query/urls/): calls per client IP per minute.
+API_RATE_LIMIT_PER_MINUTE: int = env.int("API_RATE_LIMIT_PER_MINUTE", default=60)
 
 # Deletion pipeline (optout.deletion). Photos per batch (one transaction each);
 # attempts before a job fails and its request with it; retry backoff; when the
@@ -271,4 +274,5 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": DELETION_SWEEP_EVERY_SECONDS,
     },
     "confirm-reminders": {"task": "optout.tasks.confirm_reminders_send", "schedule": 3600.0},
+    "shown-unconfirmed-purge": {"task": "optout.tasks.shown_unconfirmed_purge", "schedule": 3600.0},
 }

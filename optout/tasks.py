@@ -24,6 +24,11 @@ def confirm_reminders_send() -> int:
 
 
 @shared_task
+def shown_unconfirmed_purge() -> int:
+    return services.shown_unconfirmed_purge()
+
+
+@shared_task
 def deletion_run(job_id: int) -> str:
     """Work one deletion job. Retries transient errors with backoff; after the last
     attempt, or a failed verification, the job fails and so does its request."""

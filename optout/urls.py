@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from optout import owner_views, signin, views
+from optout import api, owner_views, report_views, signin, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -15,5 +15,12 @@ urlpatterns = [
     path("confirm/<str:token>/", owner_views.email_confirm, name="email_confirm"),
     # Provider delivery news: /anymail/<esp>/tracking/, basic auth ANYMAIL_WEBHOOK_SECRET.
     path("anymail/", include("anymail.urls")),
+    path("report/", report_views.report, name="report"),
+    # Downstream: removal lists and checks (optout/api.py).
+    path("datasets/<slug:slug>/removals.<str:fmt>", api.removals, name="removals"),
+    path("api/v1/check", api.check, name="api_check"),
+    path("api/v1/openapi.json", api.openapi, name="api_openapi"),
+    # Spawning's opt-out API path, trailing slash included, as datadiligence calls it.
+    path("api/v2/query/urls/", api.spawning_query_urls, name="api_spawning_urls"),
     path("admin/", admin.site.urls),
 ]

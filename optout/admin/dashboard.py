@@ -1,0 +1,111 @@
+"""The figures at the top of the admin index, all computed on the server."""
+
+import statistics
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db.models import Count, F, QuerySet
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from optout.models import CLOSED_STATUSES, RemovalRequest
+
+S = RemovalRequest.Status
+WEEKS = 12
+MEDIAN_WINDOW = timedelta(days=90)
+
+
+@dataclass(frozen=True)
+class Week:
+    start: date
+    filed: int
+    completed: int
+    filed_pct: int  # bar heights, relative to the busiest week
+    completed_pct: int
+
+
+def overdue_requests() -> QuerySet[RemovalRequest]:
+    """Open requests past their deadline, in the queue (not waiting for an email)."""
+    return (
+        RemovalRequest.objects.exclude(status__in=CLOSED_STATUSES)
+        .exclude(status=S.PENDING_EMAIL)
+        .filter(deadline__lt=timezone.now())
+    )
+
+
+def _week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _per_week(dates: list[date], first: date) -> dict[date, int]:
+    counts: dict[date, int] = {}
+    for day in dates:
+        start = _week_start(day)
+        if start >= first:
+            counts[start] = counts.get(start, 0) + 1
+    return counts
+
+
+def dashboard_figures(now: datetime | None = None) -> dict[str, object]:
+    now = now or timezone.now()
+    by_state = dict(
+        RemovalRequest.objects.exclude(status__in=CLOSED_STATUSES)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    open_states = [
+        {"status": status, "label": label, "count": by_state.get(status, 0)}
+        for status, label in S.choices
+        if status not in CLOSED_STATUSES
+    ]
+    durations = [
+        (closed - created).total_seconds() / 86400
+        for created, closed in RemovalRequest.objects.filter(
+            status=S.COMPLETED, closed_at__gte=now - MEDIAN_WINDOW
+        ).values_list("created_at", "closed_at")
+    ]
+    median_days = round(statistics.median(durations), 1) if durations else None
+
+    # Dates, not week truncation in SQL: TruncWeek differs between SQLite and
+    # PostgreSQL time zones, and twelve weeks of dates are few rows.
+    first = _week_start((now - timedelta(weeks=WEEKS - 1)).date())
+    since = timezone.make_aware(datetime.combine(first, datetime.min.time()))
+    filed = _per_week(
+        list(
+            RemovalRequest.objects.filter(created_at__gte=since)
+            .annotate(day=TruncDate("created_at"))
+            .values_list("day", flat=True)
+        ),
+        first,
+    )
+    completed = _per_week(
+        list(
+            RemovalRequest.objects.filter(status=S.COMPLETED, closed_at__gte=since)
+            .annotate(day=TruncDate(F("closed_at")))
+            .values_list("day", flat=True)
+        ),
+        first,
+    )
+    starts = [first + timedelta(weeks=n) for n in range(WEEKS)]
+    peak = max([*filed.values(), *completed.values(), 1])
+    weeks = [
+        Week(
+            start=start,
+            filed=filed.get(start, 0),
+            completed=completed.get(start, 0),
+            filed_pct=round(100 * filed.get(start, 0) / peak),
+            completed_pct=round(100 * completed.get(start, 0) / peak),
+        )
+        for start in starts
+    ]
+    return {
+        "open_states": open_states,
+        "open_total": sum(row["count"] for row in open_states),  # type: ignore[misc]
+        "overdue": overdue_requests().count(),
+        "median_days": median_days,
+        "weeks": weeks,
+        "auto_approve": settings.AUTO_APPROVE_OWNER_REQUESTS,
+        "deadline_days": settings.REQUEST_DEADLINE_DAYS,
+    }

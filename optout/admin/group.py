@@ -1,0 +1,32 @@
+"""The `maintainers` group: exactly the permissions to work the queue."""
+
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
+
+MAINTAINERS = "maintainers"
+
+# (model, codename) in the optout app. No add, change or delete anywhere:
+# requests move only through the actions, and the audit trail is append-only.
+PERMISSIONS: list[tuple[str, str]] = [
+    ("removalrequest", "view_removalrequest"),
+    ("removalrequest", "approve_removalrequest"),
+    ("removalrequest", "reject_removalrequest"),
+    ("removalrequest", "retry_removalrequest"),
+    ("removalrequest", "note_removalrequest"),
+    ("requestevent", "view_requestevent"),
+    ("requestphoto", "view_requestphoto"),
+    ("emaillog", "view_emaillog"),
+    ("photo", "view_photo"),
+    ("dataset", "view_dataset"),
+    ("deletionjob", "view_deletionjob"),  # once the deletion pipeline's model exists
+]
+
+
+def maintainers_group_ensure() -> Group:
+    """Create the group, or set its permissions back to exactly these."""
+    group, _ = Group.objects.get_or_create(name=MAINTAINERS)
+    wanted = Q(pk__in=[])
+    for model, codename in PERMISSIONS:
+        wanted |= Q(content_type__app_label="optout", content_type__model=model, codename=codename)
+    group.permissions.set(Permission.objects.filter(wanted))
+    return group

@@ -1,0 +1,622 @@
+"""Model admins: the request queue, its read-only audit trail, and the datasets.
+
+Every action calls the services the rest of the app uses, one request at a
+time, so a request the action does not apply to is refused on its own (with
+workflow's message) and the others go through.
+"""
+
+import csv
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.apps import apps
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import (
+    Case,
+    Count,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path
+from django.utils import timezone
+from django.utils.html import format_html
+
+from optout import services, workflow
+from optout.models import (
+    CLOSED_STATUSES,
+    Dataset,
+    EmailLog,
+    RemovalRequest,
+    RequestEvent,
+    RequestPhoto,
+)
+
+S = RemovalRequest.Status
+SOON_DAYS = 5
+
+
+def _deletion_job_model() -> Any:
+    """The deletion pipeline's model, once it has landed."""
+    try:
+        return apps.get_model("optout", "DeletionJob")
+    except LookupError:
+        return None
+
+
+# Filters
+
+
+class StateFilter(admin.SimpleListFilter):
+    """By state; the default view leaves out requests still waiting for email confirmation."""
+
+    title = "state"
+    parameter_name = "state"
+    ALL = "all"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [*S.choices, (self.ALL, "all, with unconfirmed")]
+
+    def choices(self, changelist: Any) -> Iterator[dict[str, Any]]:
+        for choice in super().choices(changelist):
+            if choice["display"] == "All":
+                choice["display"] = "in the queue"
+            yield choice
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        if value is None:
+            return queryset.exclude(status=S.PENDING_EMAIL)
+        if value == self.ALL:
+            return queryset
+        return queryset.filter(status=value)
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    title = "deadline"
+    parameter_name = "overdue"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", "overdue"), ("soon", f"due within {SOON_DAYS} days")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        now = timezone.now()
+        open_ = queryset.exclude(status__in=CLOSED_STATUSES)
+        if self.value() == "yes":
+            return open_.filter(deadline__lt=now)
+        if self.value() == "soon":
+            return open_.filter(deadline__gte=now, deadline__lt=now + timedelta(days=SOON_DAYS))
+        return queryset
+
+
+class DatasetFilter(admin.SimpleListFilter):
+    title = "dataset"
+    parameter_name = "dataset"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [(d.slug, str(d)) for d in Dataset.objects.all()]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value():
+            inside = RequestPhoto.objects.filter(photo__dataset__slug=self.value())
+            return queryset.filter(pk__in=inside.values("request_id"))
+        return queryset
+
+
+# Forms of the actions that ask for something first
+
+
+class RejectForm(forms.Form):
+    code = forms.ChoiceField(
+        label="Reason",
+        choices=[
+            (code, text or "Other (write it below)")
+            for code, text in services.REJECT_REASONS.items()
+        ],
+        widget=forms.RadioSelect,
+    )
+    text = forms.CharField(
+        label="In your words (sent to the requester)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        max_length=2000,
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        try:
+            data["reason"] = services.reject_reason_text(
+                code=data.get("code", ""), text=data.get("text", "")
+            )
+        except services.ReasonMissing as missing:
+            raise forms.ValidationError(str(missing)) from None
+        return data
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label="Internal note (never shown to the requester)",
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+        max_length=5000,
+    )
+
+
+# Inlines: the audit trail and what the request covers, all read-only
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class EventInline(ReadOnlyInline):
+    model = RequestEvent
+    verbose_name = "event"
+    verbose_name_plural = "timeline"
+    fields = readonly_fields = ("at", "kind", "actor", "from_status", "to_status", "why", "public")
+
+
+class PhotoInline(ReadOnlyInline):
+    model = RequestPhoto
+    verbose_name = "photo"
+    verbose_name_plural = "photos in scope"
+    fields = readonly_fields = ("thumbnail", "flickr_id", "dataset", "state")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        return super().get_queryset(request).select_related("photo__dataset")
+
+    @admin.display(description="")
+    def thumbnail(self, row: RequestPhoto) -> str:
+        url = row.photo.thumbnail_url
+        if not url:
+            return "—"
+        return format_html(
+            '<a href="{}"><img src="{}" width="75" height="75" alt="photo {}" loading="lazy"></a>',
+            row.photo.flickr_page_url,
+            url,
+            row.photo.flickr_id,
+        )
+
+    @admin.display(description="photo id")
+    def flickr_id(self, row: RequestPhoto) -> int:
+        return row.photo.flickr_id
+
+    @admin.display(description="dataset")
+    def dataset(self, row: RequestPhoto) -> str:
+        return str(row.photo.dataset)
+
+    @admin.display(description="state")
+    def state(self, row: RequestPhoto) -> str:
+        return row.photo.get_state_display()
+
+
+class EmailInline(ReadOnlyInline):
+    model = EmailLog
+    verbose_name = "email"
+    verbose_name_plural = "emails"
+    fields = readonly_fields = (
+        "created_at",
+        "kind",
+        "to",
+        "outcome",
+        "sent_at",
+        "attempts",
+        "error",
+    )
+
+
+DeletionJob = _deletion_job_model()
+
+
+class DeletionJobInline(ReadOnlyInline):
+    model = DeletionJob
+    verbose_name = "deletion job"
+    verbose_name_plural = "deletion jobs"
+    fields = readonly_fields = (
+        "dataset",
+        "status",
+        "progress",
+        "attempts",
+        "last_error",
+        "started_at",
+        "finished_at",
+    )
+
+    @admin.display(description="progress")
+    def progress(self, job: Any) -> str:
+        return f"{job.done} of {job.total}"
+
+
+# The queue
+
+
+@admin.register(RemovalRequest)
+class RemovalRequestAdmin(admin.ModelAdmin):
+    list_display = (
+        "public_id",
+        "kind",
+        "status",
+        "owner_nsid",
+        "flickr_username",
+        "datasets",
+        "photos_in_scope",
+        "filed",
+        "days_left",
+        "last_event",
+    )
+    list_display_links = ("public_id",)
+    list_filter = (StateFilter, "kind", DatasetFilter, OverdueFilter)
+    search_fields = (
+        "=public_id",
+        "email",
+        "=owner_nsid",
+        "flickr_username",
+        "=requestphoto__photo__flickr_id",
+    )
+    list_per_page = 50
+    actions = ("approve", "reject", "retry", "add_note")
+    inlines = (EventInline, DeletionJobInline, PhotoInline, EmailInline)
+    readonly_fields = (
+        "public_id",
+        "kind",
+        "status",
+        "owner_nsid",
+        "flickr_username",
+        "email",
+        "email_confirmed_at",
+        "scope",
+        "future_releases",
+        "deadline",
+        "created_at",
+        "closed_at",
+        "relation",
+        "statement",
+        "contact",
+        "photo_links",
+        "reject_reason",
+    )
+    fieldsets = (
+        (None, {"fields": ("public_id", "kind", "status", "deadline", "created_at", "closed_at")}),
+        (
+            "Requester",
+            {
+                "fields": (
+                    "owner_nsid",
+                    "flickr_username",
+                    "email",
+                    "email_confirmed_at",
+                    "scope",
+                    "future_releases",
+                )
+            },
+        ),
+        (
+            "Shown in a photo",
+            {"fields": ("relation", "statement", "contact", "photo_links")},
+        ),
+        ("Outcome", {"fields": ("reject_reason",)}),
+    )
+
+    # Permissions: requests move through the actions only; nobody edits a record.
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def _can(self, request: HttpRequest, action: str) -> bool:
+        return request.user.has_perm(f"optout.{action}_removalrequest")
+
+    def has_approve_permission(self, request: HttpRequest) -> bool:
+        return self._can(request, "approve")
+
+    def has_reject_permission(self, request: HttpRequest) -> bool:
+        return self._can(request, "reject")
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return self._can(request, "retry")
+
+    def has_note_permission(self, request: HttpRequest) -> bool:
+        return self._can(request, "note")
+
+    # The list
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        now = timezone.now()
+        last = RequestEvent.objects.filter(request=OuterRef("pk")).order_by("-at", "-pk")
+        open_q = ~Q(status__in=CLOSED_STATUSES)
+        # Not super(): it orders by get_ordering() before these annotations exist.
+        return (
+            self.model._default_manager.get_queryset()
+            .annotate(
+                photo_total=Count("requestphoto", distinct=True),
+                open_first=Case(When(open_q, then=Value(1)), default=Value(0)),
+                is_overdue=Case(
+                    When(open_q & Q(deadline__lt=now), then=Value(1)),
+                    default=Value(0),
+                    output_field=IntegerField(),
+                ),
+                last_at=Subquery(last.values("at")[:1]),
+                last_why=Subquery(last.values("why")[:1]),
+                last_to=Subquery(last.values("to_status")[:1]),
+            )
+            .order_by(*self.get_ordering(request))
+        )
+
+    def get_ordering(self, request: HttpRequest) -> list[str]:
+        # Overdue on top, then open ones by deadline, then the closed.
+        return ["-is_overdue", "-open_first", "deadline"]
+
+    @admin.display(description="datasets")
+    def datasets(self, obj: RemovalRequest) -> str:
+        names = (
+            Dataset.objects.filter(photos__requestphoto__request=obj)
+            .distinct()
+            .values_list("slug", flat=True)
+        )
+        return ", ".join(names) or "—"
+
+    @admin.display(description="photos", ordering="photo_total")
+    def photos_in_scope(self, obj: RemovalRequest) -> int:
+        return obj.photo_total  # type: ignore[attr-defined]
+
+    @admin.display(description="filed", ordering="created_at")
+    def filed(self, obj: RemovalRequest) -> str:
+        return timezone.localtime(obj.created_at).strftime("%Y-%m-%d")
+
+    @admin.display(description="days left", ordering="deadline")
+    def days_left(self, obj: RemovalRequest) -> str:
+        if not obj.is_open:
+            return "—"
+        days = days_until(obj.deadline)
+        if obj.deadline < timezone.now():
+            late = f"overdue {-days} d" if days else "overdue today"
+            return format_html('<strong class="deadline deadline-over">{}</strong>', late)
+        if days < SOON_DAYS:
+            return format_html('<strong class="deadline deadline-soon">{}</strong>', days)
+        return str(days)
+
+    @admin.display(description="last event", ordering="last_at")
+    def last_event(self, obj: RemovalRequest) -> str:
+        at = obj.last_at  # type: ignore[attr-defined]
+        if at is None:
+            return "—"
+        why = obj.last_why or obj.last_to or ""  # type: ignore[attr-defined]
+        short = why if len(why) <= 48 else why[:47] + "…"
+        return format_html("{}: {}", timezone.localtime(at).strftime("%Y-%m-%d"), short)
+
+    # Actions
+
+    def _each(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet,
+        verb: str,
+        act: Callable[[RemovalRequest], object],
+    ) -> None:
+        done: list[str] = []
+        for removal in queryset.order_by("public_id"):
+            try:
+                act(removal)
+            except workflow.TransitionRefused as refused:
+                messages.warning(request, f"{removal.public_id} not {verb}: {refused.message}")
+            else:
+                done.append(removal.public_id)
+        if done:
+            messages.success(request, f"{verb.capitalize()}: {', '.join(done)}.")
+
+    def _actor(self, request: HttpRequest) -> str:
+        return services.maintainer_actor(username=request.user.get_username())
+
+    def _ask(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet,
+        action: str,
+        title: str,
+        form: forms.Form | None,
+        extra: dict[str, Any] | None = None,
+    ) -> TemplateResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.model._meta,
+            "queryset": queryset.order_by("public_id"),
+            "action": action,
+            "form": form,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            **(extra or {}),
+        }
+        return TemplateResponse(request, "admin/optout/removalrequest/action_form.html", context)
+
+    @admin.action(description="Approve (queues the deletion)", permissions=["approve"])
+    def approve(self, request: HttpRequest, queryset: QuerySet) -> None:
+        actor = self._actor(request)
+        self._each(
+            request,
+            queryset,
+            "approved",
+            lambda r: services.request_approve(request=r, actor=actor),
+        )
+
+    @admin.action(description="Reject with a reason…", permissions=["reject"])
+    def reject(self, request: HttpRequest, queryset: QuerySet) -> TemplateResponse | None:
+        form = RejectForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            actor = self._actor(request)
+            code, text = form.cleaned_data["code"], form.cleaned_data["text"]
+            self._each(
+                request,
+                queryset,
+                "rejected",
+                lambda r: services.request_reject(request=r, actor=actor, code=code, text=text),
+            )
+            return None
+        return self._ask(request, queryset, "reject", "Reject with a reason", form)
+
+    @admin.action(description="Retry the failed deletion…", permissions=["retry"])
+    def retry(self, request: HttpRequest, queryset: QuerySet) -> TemplateResponse | None:
+        if "apply" in request.POST:
+            actor = self._actor(request)
+            self._each(
+                request,
+                queryset,
+                "retried",
+                lambda r: services.request_retry(request=r, actor=actor),
+            )
+            return None
+        # Show each request's last error before the maintainer confirms.
+        errors = {r.pk: last_error(r) for r in queryset}
+        rows = [(r, errors[r.pk]) for r in queryset.order_by("public_id")]
+        return self._ask(
+            request, queryset, "retry", "Retry the failed deletion", None, {"errors": rows}
+        )
+
+    @admin.action(description="Add an internal note…", permissions=["note"])
+    def add_note(self, request: HttpRequest, queryset: QuerySet) -> TemplateResponse | None:
+        form = NoteForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            actor = self._actor(request)
+            for removal in queryset:
+                services.request_note_add(
+                    request=removal, actor=actor, text=form.cleaned_data["text"]
+                )
+            ids = ", ".join(r.public_id for r in queryset.order_by("public_id"))
+            messages.success(request, f"Note added to {ids}.")
+            return None
+        return self._ask(request, queryset, "add_note", "Add an internal note", form)
+
+    # CSV export of the filtered list
+
+    def get_urls(self) -> list[URLPattern]:
+        export = path(
+            "export.csv",
+            self.admin_site.admin_view(self.export_csv),
+            name="optout_removalrequest_export",
+        )
+        return [export, *super().get_urls()]
+
+    def export_csv(self, request: HttpRequest) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        changelist = self.get_changelist_instance(request)
+        rows = changelist.get_queryset(request)
+        return csv_response(rows, "optout-requests.csv")
+
+
+def days_until(deadline: Any) -> int:
+    """Whole days left, or whole days past as a negative number (-0 days past is 0)."""
+    delta = deadline - timezone.now()
+    if delta.total_seconds() >= 0:
+        return delta.days
+    return -(-delta).days
+
+
+def last_error(removal: RemovalRequest) -> str:
+    job = DeletionJob.objects.filter(request=removal).exclude(last_error="").order_by("-pk").first()
+    return job.last_error if job else ""
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+CSV_HEADER = [
+    "public_id",
+    "kind",
+    "state",
+    "nsid",
+    "flickr_username",
+    "email",
+    "datasets",
+    "photos",
+    "filed",
+    "deadline",
+    "closed",
+]
+
+
+def csv_response(rows: QuerySet, filename: str) -> StreamingHttpResponse:
+    def lines() -> Iterator[str]:
+        writer = csv.writer(_Echo())
+        yield writer.writerow(CSV_HEADER)
+        for r in rows.iterator(chunk_size=500):
+            datasets = (
+                Dataset.objects.filter(photos__requestphoto__request=r)
+                .distinct()
+                .values_list("slug", flat=True)
+            )
+            yield writer.writerow(
+                [
+                    r.public_id,
+                    r.kind,
+                    r.status,
+                    r.owner_nsid,
+                    r.flickr_username,
+                    r.email,
+                    " ".join(datasets),
+                    r.photo_total,
+                    r.created_at.isoformat(),
+                    r.deadline.isoformat(),
+                    r.closed_at.isoformat() if r.closed_at else "",
+                ]
+            )
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@admin.register(RequestEvent)
+class RequestEventAdmin(admin.ModelAdmin):
+    """The audit trail: append-only, so nobody adds, edits or deletes here."""
+
+    list_display = ("at", "request", "kind", "actor", "from_status", "to_status", "why")
+    list_filter = ("kind",)
+    search_fields = ("=request__public_id", "actor")
+    readonly_fields = (
+        "request",
+        "kind",
+        "at",
+        "actor",
+        "from_status",
+        "to_status",
+        "why",
+        "public",
+    )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Dataset)
+class DatasetAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "release", "source", "photo_count", "updated_at")
+    readonly_fields = ("photo_count", "created_at", "updated_at")
