@@ -41,10 +41,14 @@ run: $(VENV)/.runtime
 	@echo ""
 	$(BIN)/honcho start -f Procfile.dev
 
-test: $(VENV)/.dev
+test: $(VENV)/.dev tests/e2e/node_modules/axe-core/axe.min.js
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
+
+# axe-core for the browser tests' accessibility checks, pinned by tests/e2e/package-lock.json.
+tests/e2e/node_modules/axe-core/axe.min.js: tests/e2e/package-lock.json
+	npm ci --prefix tests/e2e --silent --no-audit --no-fund
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
