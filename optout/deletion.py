@@ -204,7 +204,9 @@ def _claim(job_id: int) -> Claimed | str:
     with transaction.atomic():
         # Request first, then job, everywhere: two jobs finishing together serialize
         # on the request row, and no two paths take the locks in opposite order.
-        request = RemovalRequest.objects.select_for_update().get(pk=job.request_id)
+        # NO KEY: a batch writing removed_by (a foreign key to this row) takes a key
+        # share lock on it, which FOR UPDATE would block (a deadlock with the job lock).
+        request = RemovalRequest.objects.select_for_update(no_key=True).get(pk=job.request_id)
         job = DeletionJob.objects.select_for_update().get(pk=job_id)
         if job.status in (J.DONE, J.FAILED, J.CANCELLED):
             return f"already {job.status}"
@@ -306,7 +308,7 @@ def _finish(job: DeletionJob, token: str) -> str:
     """Mark the job done; the last job of the request completes it (one winner)."""
     now = timezone.now()
     with transaction.atomic():
-        request = RemovalRequest.objects.select_for_update().get(pk=job.request_id)
+        request = RemovalRequest.objects.select_for_update(no_key=True).get(pk=job.request_id)
         finished = DeletionJob.objects.filter(pk=job.pk, claim=token, status=J.RUNNING).update(
             status=J.DONE, finished_at=now, heartbeat_at=now, last_error=""
         )
@@ -353,7 +355,7 @@ def job_fail(*, job_id: int, error: BaseException) -> None:
     if job is None:
         return
     with transaction.atomic():
-        request = RemovalRequest.objects.select_for_update().get(pk=job.request_id)
+        request = RemovalRequest.objects.select_for_update(no_key=True).get(pk=job.request_id)
         failed = DeletionJob.objects.filter(pk=job_id, status__in=(J.QUEUED, J.RUNNING)).update(
             status=J.FAILED, claim="", last_error=_describe(error), finished_at=timezone.now()
         )

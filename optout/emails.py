@@ -69,7 +69,9 @@ def email_queue(*, request: RemovalRequest, kind: str) -> None:
     from optout import tasks
 
     request_id = request.pk
-    transaction.on_commit(lambda: tasks.email_send.delay(request_id, kind))
+    # robust: a broker that is down must not turn a committed approval into an
+    # error page; the failure is logged (Django's on_commit logging).
+    transaction.on_commit(lambda: tasks.email_send.delay(request_id, kind), robust=True)
 
 
 def status_news_queue(*, request: RemovalRequest) -> None:
