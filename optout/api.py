@@ -8,13 +8,9 @@
 
 import hashlib
 import json
-import math
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig
 from django.db.models import Count, Max
 from django.http import (
@@ -32,6 +28,7 @@ from django.views.decorators.http import condition, require_GET, require_POST, r
 
 from optout import lookup
 from optout.models import CLOSED_STATUSES, Dataset, Photo, RequestPhoto
+from optout.ratelimit import rate_limit
 
 MAX_CHECK = 10_000
 CHUNK = 2000
@@ -168,41 +165,14 @@ def photos_answer(photo_ids: set[int]) -> dict[int, PhotoAnswer]:
     return answers
 
 
-def rate_limited(request: HttpRequest) -> HttpResponse | None:
-    """A 429 with Retry-After once a client IP passes its calls this minute, else None.
-
-    A fixed one-minute window in the cache. The cache being down lets calls
-    through: an outage of Redis should not take the API down with it.
-    """
-    limit = settings.API_RATE_LIMIT_PER_MINUTE
-    now = time.time()
-    window = int(now // 60)
-    key = f"api-rate:{request.META.get('REMOTE_ADDR', '')}:{window}"
-    try:
-        cache.add(key, 0, timeout=90)
-        calls = cache.incr(key)
-    except Exception:  # any cache backend's failure: fail open
-        return None
-    if calls <= limit:
-        return None
-    retry_after = max(1, math.ceil((window + 1) * 60 - now))
-    response = JsonResponse(
-        {"error": f"Too many calls: at most {limit} a minute. Try again in {retry_after} s."},
-        status=429,
-    )
-    response["Retry-After"] = str(retry_after)
-    return response
-
-
 def _error(message: str, status: int = 400) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
 @csrf_exempt
 @require_POST
+@rate_limit("api", json=True)
 def check(request: HttpRequest) -> HttpResponse:
-    if limited := rate_limited(request):
-        return limited
     try:
         body = json.loads(request.body or b"null")
     except RequestDataTooBig:
@@ -244,9 +214,8 @@ def check(request: HttpRequest) -> HttpResponse:
 
 @csrf_exempt
 @require_POST
+@rate_limit("api", json=True)
 def spawning_query_urls(request: HttpRequest) -> HttpResponse:
-    if limited := rate_limited(request):
-        return limited
     try:
         text = request.body.decode("utf-8")
     except RequestDataTooBig:

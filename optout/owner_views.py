@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from optout import links, services, workflow
 from optout.models import Photo, RemovalRequest, RequestLink
+from optout.ratelimit import rate_limit
 from optout.signin import IDENTITY_KEY
 
 SELECTION_KEY = "photo_selection"
@@ -62,6 +63,7 @@ def _selection(request: HttpRequest, nsid: str) -> dict[str, object]:
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
+@rate_limit("forms")
 def my_photos(request: HttpRequest) -> HttpResponse:
     identity = _identity(request)
     if identity is None:
@@ -204,6 +206,7 @@ def request_status(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_POST
+@rate_limit("forms")
 def request_cancel(request: HttpRequest, token: str) -> HttpResponse:
     removal = _status_link(token).request
     try:
@@ -244,6 +247,7 @@ def request_receipt(request: HttpRequest, token: str) -> HttpResponse:
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
+@rate_limit("forms")
 def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
     # GET only shows a button: a mail scanner that prefetches the link confirms nothing.
     if request.method != "POST":

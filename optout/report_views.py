@@ -7,6 +7,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from optout import services
+from optout.ratelimit import rate_limit
 
 
 class ReportForm(forms.Form):
@@ -36,6 +37,7 @@ class ReportForm(forms.Form):
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
+@rate_limit("forms")
 def report(request: HttpRequest) -> HttpResponse:
     form = ReportForm(request.POST or None)
     problems: list[str] = []

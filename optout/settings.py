@@ -7,9 +7,11 @@ variable is listed in README.md, section "Configuration".
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -57,6 +59,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before whitenoise, so static files carry the policy and no-training headers too.
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "optout.policies.NoTrainingMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -79,6 +84,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # {{ csp_nonce }} for the few inline <style>/<script> blocks.
+                "django.template.context_processors.csp",
             ],
         },
     },
@@ -149,8 +156,6 @@ CELERY_TIMEZONE = "UTC"
 # Sessions in the database, never in signed cookies: the session holds the
 # OAuth request-token secret during the Flickr sign-in.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
 
 # Email: django-anymail when ANYMAIL_ESP names a provider; every other
@@ -239,9 +244,52 @@ LOGGING = {
 # Behind a TLS-terminating proxy in production.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if not DEBUG else None
 SECURE_SSL_REDIRECT: bool = env.bool("SECURE_SSL_REDIRECT", default=False)
+# A load balancer's health check speaks plain HTTP to the app.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS: int = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS: bool = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD: bool = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Status links are secrets: the Referer must never carry them to another site.
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# How many proxies of ours put their address in X-Forwarded-For (0: none, use
+# the socket's address). Read by optout.ratelimit.client_ip.
+TRUSTED_PROXY_COUNT: int = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def csp_config(*, static_url: str, oauth_url: str) -> dict[str, list[str]]:
+    """The Content-Security-Policy: our own files, nonce'd inline blocks, Flickr's thumbnails.
+
+    form-action names Flickr's sign-in host because browsers apply it to the
+    redirect that follows our "Sign in with Flickr" form. Style attributes stay
+    allowed (the admin dashboard draws its bars with them); <style> elements and
+    every script need our origin or the nonce.
+    """
+    return {
+        "default-src": [CSP.SELF],
+        "script-src": [CSP.SELF, CSP.NONCE],
+        "style-src": [CSP.SELF, CSP.NONCE],
+        "style-src-attr": [CSP.UNSAFE_INLINE],
+        "img-src": [CSP.SELF, "data:", origin(static_url)],
+        "font-src": [CSP.SELF],
+        "connect-src": [CSP.SELF],
+        "object-src": [CSP.NONE],
+        "base-uri": [CSP.NONE],
+        "frame-ancestors": [CSP.NONE],
+        "form-action": [CSP.SELF, origin(oauth_url)],
+    }
+
+
+SECURE_CSP = csp_config(static_url=FLICKR_STATIC_URL, oauth_url=FLICKR_OAUTH_URL)
 
 # Requests.
 # Absolute links in emails point here.
@@ -251,8 +299,15 @@ REQUEST_DEADLINE_DAYS: int = env.int("REQUEST_DEADLINE_DAYS", default=30)
 AUTO_APPROVE_OWNER_REQUESTS: bool = env.bool("AUTO_APPROVE_OWNER_REQUESTS", default=True)
 CONFIRM_REMINDER_AFTER_HOURS: int = env.int("CONFIRM_REMINDER_AFTER_HOURS", default=48)
 PHOTOS_PER_PAGE: int = 48
-# The public check APIs (/api/v1/check, /api/v2/query/urls/): calls per client IP per minute.
+# Rate limits, per client IP per minute (optout.ratelimit). The check APIs
+# (/api/v1/check, /api/v2/query/urls/) share one counter.
 API_RATE_LIMIT_PER_MINUTE: int = env.int("API_RATE_LIMIT_PER_MINUTE", default=60)
+# Look-ups (/?q=).
+RATE_LIMIT_LOOKUP_PER_MINUTE: int = env.int("RATE_LIMIT_LOOKUP_PER_MINUTE", default=30)
+# Starting a Flickr sign-in (each one spends Flickr calls of our key).
+RATE_LIMIT_SIGNIN_PER_MINUTE: int = env.int("RATE_LIMIT_SIGNIN_PER_MINUTE", default=10)
+# Form posts: choosing photos and filing, the report form, confirming, cancelling.
+RATE_LIMIT_FORMS_PER_MINUTE: int = env.int("RATE_LIMIT_FORMS_PER_MINUTE", default=20)
 
 # Deletion pipeline (optout.deletion). Photos per batch (one transaction each);
 # attempts before a job fails and its request with it; retry backoff; when the

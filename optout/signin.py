@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from optout import flickr
+from optout.ratelimit import rate_limit
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,7 @@ def _flickr_problem(
 
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
+@rate_limit("signin")
 def flickr_signin(request: HttpRequest) -> HttpResponse:
     """GET: the page with the button. POST: off to Flickr."""
     next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next", ""))

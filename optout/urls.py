@@ -1,11 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from optout import api, owner_views, report_views, signin, views
+from optout import api, owner_views, policies, report_views, signin, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    # Our own pages are not training data (optout/policies.py).
+    path("robots.txt", policies.robots_txt, name="robots_txt"),
+    path(".well-known/tdmrep.json", policies.tdmrep_json, name="tdmrep_json"),
+    path(".well-known/tdm-policy.json", policies.tdm_policy, name="tdm_policy"),
     path("signin/flickr/", signin.flickr_signin, name="flickr_signin"),
     path("signin/flickr/callback/", signin.flickr_callback, name="flickr_callback"),
     path("me/photos/", owner_views.my_photos, name="my_photos"),

@@ -7,9 +7,11 @@ from django.views.decorators.http import require_safe
 from optout import health
 from optout.lookup import LookupProblem, OwnerAnswer, lookup_answer
 from optout.models import Dataset
+from optout.ratelimit import rate_limit
 
 
 @require_safe
+@rate_limit("lookup", methods=("GET", "HEAD"), when=lambda request: "q" in request.GET)
 def home(request: HttpRequest) -> HttpResponse:
     """The home page, and the look-up itself at /?q=… so an answer is a link to share."""
     fmt = request.GET.get("format", "")

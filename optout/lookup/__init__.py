@@ -10,6 +10,7 @@ from optout.lookup.answer import (
 from optout.lookup.parse import (
     BASE58_ALPHABET,
     MAX_NAME_LENGTH,
+    MAX_PHOTO_ID,
     MAX_QUERY_LENGTH,
     NSID_RE,
     LookupProblem,
@@ -27,6 +28,7 @@ from optout.lookup.parse import (
 __all__ = [
     "BASE58_ALPHABET",
     "MAX_NAME_LENGTH",
+    "MAX_PHOTO_ID",
     "MAX_QUERY_LENGTH",
     "NSID_RE",
     "DatasetCount",

@@ -1,0 +1,156 @@
+"""Per-client-IP rate limits: a fixed one-minute window counted in the cache.
+
+The cache is Redis when REDIS_URL is set, so every web process counts
+together; `cache.add` starts a window's counter and `cache.incr` moves it in
+one round trip each. The cache being down lets calls through: an outage of
+Redis should not turn every look-up and form into an error.
+
+Scopes and their settings (calls per client IP per minute):
+lookup (RATE_LIMIT_LOOKUP_PER_MINUTE), signin (RATE_LIMIT_SIGNIN_PER_MINUTE),
+forms (RATE_LIMIT_FORMS_PER_MINUTE), api (API_RATE_LIMIT_PER_MINUTE).
+"""
+
+import functools
+import ipaddress
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
+
+log = logging.getLogger(__name__)
+
+WINDOW_SECONDS = 60
+SCOPES = {
+    "lookup": "RATE_LIMIT_LOOKUP_PER_MINUTE",
+    "signin": "RATE_LIMIT_SIGNIN_PER_MINUTE",
+    "forms": "RATE_LIMIT_FORMS_PER_MINUTE",
+    "api": "API_RATE_LIMIT_PER_MINUTE",
+}
+
+type View = Callable[..., HttpResponse]
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The address of the client, as the last trusted proxy saw it.
+
+    Each proxy appends the address it received the request from to
+    X-Forwarded-For, so with TRUSTED_PROXY_COUNT = n the n-th entry from the
+    end was written by our own outermost proxy; anything left of it came from
+    the client and may be forged. With no trusted proxy the header is ignored.
+    """
+    remote = request.META.get("REMOTE_ADDR", "")
+    proxies = settings.TRUSTED_PROXY_COUNT
+    if proxies <= 0:
+        return remote
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    forwarded = [part for part in forwarded if part]
+    if len(forwarded) < proxies:
+        # Fewer hops than proxies: the request did not come the way we were told.
+        return remote
+    candidate = forwarded[-proxies]
+    try:
+        ipaddress.ip_address(candidate)
+    except ValueError:
+        return remote
+    return candidate
+
+
+def _counter_id(address: str) -> str:
+    """One counter per IPv4 address, and per /64 for IPv6, which a single host usually has."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address[:64] or "unknown"
+    if parsed.version == 6:
+        return str(ipaddress.ip_network(f"{parsed}/64", strict=False))
+    return str(parsed)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    limit: int
+    retry_after: int  # seconds
+
+    @property
+    def message(self) -> str:
+        again = datetime.fromtimestamp(time.time() + self.retry_after, tz=UTC)
+        return (
+            f"Too many requests from your address: at most {self.limit} a minute. "
+            f"Try again in {self.retry_after} s (at {again:%H:%M:%S} UTC)."
+        )
+
+
+def rate_check(*, scope: str, request: HttpRequest) -> Refusal | None:
+    """Counts this call; a Refusal once the client IP has passed the scope's limit."""
+    limit: int = getattr(settings, SCOPES[scope])
+    now = time.time()
+    window = int(now // WINDOW_SECONDS)
+    key = f"rate:{scope}:{_counter_id(client_ip(request))}:{window}"
+    try:
+        cache.add(key, 0, timeout=WINDOW_SECONDS + 30)
+        calls = cache.incr(key)
+    except Exception as exc:  # any cache backend's failure: fail open, and say so
+        log.warning("Rate limit not counted (%s): %s", scope, exc)
+        return None
+    if calls <= limit:
+        return None
+    return Refusal(limit=limit, retry_after=max(1, math.ceil((window + 1) * WINDOW_SECONDS - now)))
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    fmt = request.GET.get("format", "")
+    if fmt:
+        return fmt == "json"
+    preferred = request.get_preferred_type(["text/html", "application/json"])
+    return preferred == "application/json" or request.content_type == "application/json"
+
+
+def refusal_response(request: HttpRequest, refusal: Refusal, *, json: bool) -> HttpResponse:
+    if json:
+        response: HttpResponse = JsonResponse(
+            {"error": refusal.message, "retry_after": refusal.retry_after}, status=429
+        )
+    else:
+        context = {"refusal": refusal}
+        response = render(request, "optout/rate_limited.html", context, status=429)
+    response["Retry-After"] = str(refusal.retry_after)
+    add_never_cache_headers(response)
+    return response
+
+
+def rate_limit(
+    scope: str,
+    *,
+    methods: tuple[str, ...] = ("POST",),
+    when: Callable[[HttpRequest], bool] | None = None,
+    json: bool | None = None,
+) -> Callable[[View], View]:
+    """Refuses a view's `methods` with a 429 once the client passes the scope's limit.
+
+    `when` narrows it further (the look-up counts only requests with ?q=);
+    `json` forces the answer's format, else the request's Accept decides.
+    """
+    if scope not in SCOPES:
+        raise ValueError(f"Unknown rate-limit scope {scope!r}; one of {', '.join(SCOPES)}.")
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def limited(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+            if request.method in methods and (when is None or when(request)):
+                refusal = rate_check(scope=scope, request=request)
+                if refusal is not None:
+                    as_json = _wants_json(request) if json is None else json
+                    return refusal_response(request, refusal, json=as_json)
+            return view(request, *args, **kwargs)
+
+        return limited
+
+    return decorate
