@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: run test lint format check-python demo bench-import bench-lookup clean
+.PHONY: run test lint format check-python demo bench-import bench-lookup bench-removals clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null || { \
@@ -63,6 +63,9 @@ bench-import: $(VENV)/.dev
 
 bench-lookup: $(VENV)/.dev
 	$(BIN)/python bench/lookup_bench.py
+
+bench-removals: $(VENV)/.dev
+	$(BIN)/python bench/removals_bench.py
 
 clean:
 	rm -rf $(VENV) var

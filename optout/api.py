@@ -27,9 +27,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import condition, require_GET, require_POST, require_safe
 
 from optout import lookup
-from optout.models import CLOSED_STATUSES, Dataset, Photo, RequestPhoto
+from optout.models import CLOSED_STATUSES, Dataset, Photo, RemovalRequest, RequestPhoto
 from optout.ratelimit import rate_limit
 
+# Requests that schedule nothing: closed ones, and those whose email nobody has
+# confirmed yet (anyone can type a form; an unconfirmed one must not opt a photo out).
+NOT_SCHEDULING = CLOSED_STATUSES | {RemovalRequest.Status.PENDING_EMAIL}
 MAX_CHECK = 10_000
 CHUNK = 2000
 STREAM_CHUNK = 5000
@@ -51,29 +54,50 @@ def removals_rows(dataset: Dataset) -> Iterator[tuple[int, str, str]]:
         yield flickr_id, day, release or dataset.release
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
+def _batches(lines: Iterator[str], size: int = 1000) -> Iterator[str]:
+    """Lines joined into blocks: one write per block, not per row, on the socket."""
+    block: list[str] = []
+    for line in lines:
+        block.append(line)
+        if len(block) >= size:
+            yield "".join(block)
+            block = []
+    if block:
+        yield "".join(block)
 
 
 def removals_csv(dataset: Dataset) -> Iterator[str]:
-    import csv
+    # Ids and ISO dates need no CSV quoting; a release might.
+    def lines() -> Iterator[str]:
+        yield "photo_id,removed_on,release\r\n"
+        for flickr_id, day, release in removals_rows(dataset):
+            yield f"{flickr_id},{day},{_csv_field(release)}\r\n"
 
-    writer = csv.writer(_Echo())
-    yield writer.writerow(["photo_id", "removed_on", "release"])
-    for row in removals_rows(dataset):
-        yield writer.writerow(row)
+    return _batches(lines())
+
+
+def _csv_field(value: str) -> str:
+    if any(char in value for char in ',"\r\n'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
 
 
 def removals_json(dataset: Dataset) -> Iterator[str]:
-    head = {"dataset": dataset.slug, "name": dataset.name, "release": dataset.release}
-    yield json.dumps(head)[:-1] + ', "removals": ['
-    first = True
-    for flickr_id, day, release in removals_rows(dataset):
-        item = json.dumps({"photo_id": flickr_id, "removed_on": day, "release": release})
-        yield item if first else "," + item
-        first = False
-    yield "]}\n"
+    def lines() -> Iterator[str]:
+        head = {"dataset": dataset.slug, "name": dataset.name, "release": dataset.release}
+        yield json.dumps(head)[:-1] + ', "removals": ['
+        separator = ""
+        releases: dict[str, str] = {}
+        for flickr_id, day, release in removals_rows(dataset):
+            quoted = releases.get(release) or releases.setdefault(release, json.dumps(release))
+            yield (
+                f'{separator}{{"photo_id": {flickr_id}, "removed_on": "{day}", '
+                f'"release": {quoted}}}'
+            )
+            separator = ","
+        yield "]}\n"
+
+    return _batches(lines())
 
 
 def removals_stream(dataset: Dataset, fmt: str) -> Iterable[str]:
@@ -140,7 +164,7 @@ def photos_answer(photo_ids: set[int]) -> dict[int, PhotoAnswer]:
         chunk = ordered[start : start + CHUNK]
         scheduled = set(
             RequestPhoto.objects.filter(photo__flickr_id__in=chunk)
-            .exclude(request__status__in=CLOSED_STATUSES)
+            .exclude(request__status__in=NOT_SCHEDULING)
             .values_list("photo_id", flat=True)
         )
         rows = (

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth.models import User
 from django.core import mail
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -79,6 +79,22 @@ def test_createmaintainer_prints_a_link_that_sets_the_password_once(client: Clie
     again = client.get(link.group(1), follow=True)
     assert b"new_password1" not in again.content
     assert b"invalid" in again.content.lower()
+
+
+def test_the_set_password_link_expires(client: Client, settings: Settings) -> None:
+    out = io.StringIO()
+    call_command("createmaintainer", "late@example.org", stdout=out)
+    link = re.search(r"http://testserver(/admin/set-password/\S+/)", out.getvalue())
+    assert link
+    settings.PASSWORD_RESET_TIMEOUT = -1  # any age is too old
+    page = client.get(link.group(1), follow=True)
+    assert b"new_password1" not in page.content
+
+
+def test_createmaintainer_refuses_what_is_not_an_email() -> None:
+    with pytest.raises(CommandError, match="is not an email address"):
+        call_command("createmaintainer", "mia")
+    assert not User.objects.exists()
 
 
 def test_the_maintainers_group_can_work_the_queue_but_not_delete_or_edit(

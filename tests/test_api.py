@@ -151,6 +151,7 @@ def test_check_answers_each_photo_in_input_order(client: Client, dif: Dataset) -
     RemovalRequestFactory(status=S.APPROVED, photos=[scheduled])
     rejected = PhotoFactory(dataset=ffhq, flickr_id=600)
     RemovalRequestFactory(status=S.REJECTED, photos=[rejected])
+    RemovalRequestFactory(status=S.PENDING_EMAIL, email_confirmed_at=None, photos=[rejected])
     photos = [
         "500",
         f"https://flic.kr/p/{base58_encode(100)}",
@@ -279,3 +280,14 @@ def test_over_the_rate_limit_the_api_answers_429_with_retry_after(
     assert "at most 2 a minute" in refused.json()["error"]
     elsewhere = client.post("/api/v2/query/urls/", "1", "text/plain", REMOTE_ADDR=other)
     assert elsewhere.status_code == 200
+
+
+def test_a_release_with_a_comma_or_quote_survives_both_formats(client: Client) -> None:
+    odd = DatasetFactory(slug="odd", release='2, "fixed"')
+    remove(PhotoFactory(dataset=odd, flickr_id=42, release='2, "fixed"'))
+    rows = list(csv.reader(io.StringIO(body(client.get("/datasets/odd/removals.csv")))))
+    assert rows[1] == ["42", "2026-10-01", '2, "fixed"']
+    data = json.loads(body(client.get("/datasets/odd/removals.json")))
+    assert data["removals"] == [
+        {"photo_id": 42, "removed_on": "2026-10-01", "release": '2, "fixed"'}
+    ]
