@@ -441,13 +441,16 @@ def test_a_reminder_goes_out_once_after_two_days(run_tasks: RunTasks) -> None:
     assert services.confirm_reminders_queue() == 0
 
 
-def _tracking(event: dict[str, object], auth: str = "hook:tests-only-webhook-secret") -> int:
-    credentials = base64.b64encode(auth.encode()).decode()
+def _tracking(event: dict[str, object], auth: str | None = "hook:tests-only-webhook-secret") -> int:
+    """POSTs a provider event; `auth` is user:password for basic auth, None for no header."""
+    headers = {}
+    if auth is not None:
+        headers["HTTP_AUTHORIZATION"] = f"Basic {base64.b64encode(auth.encode()).decode()}"
     response = Client().post(
         "/anymail/postmark/tracking/",
         data=json.dumps(event),
         content_type="application/json",
-        HTTP_AUTHORIZATION=f"Basic {credentials}",
+        **headers,
     )
     return response.status_code
 
@@ -490,11 +493,22 @@ def test_the_provider_can_report_a_delivery(run_tasks: RunTasks) -> None:
     assert not removal.events.exists()
 
 
-def test_the_tracking_webhook_refuses_a_caller_without_the_secret() -> None:
+@pytest.mark.parametrize(
+    "auth",
+    [
+        "hook:guessed",  # the right user, a wrong secret
+        "someone:tests-only-webhook-secret",  # the right secret, a wrong user
+        "hook:",
+        "tests-only-webhook-secret",  # no user at all
+        None,  # no Authorization header
+    ],
+)
+def test_the_tracking_webhook_refuses_a_caller_without_the_secret(auth: str | None) -> None:
     removal = _request()
     emails.email_deliver(request_id=removal.pk, kind="received")
     log = EmailLog.objects.get()
     forged = {"RecordType": "Bounce", "Type": "HardBounce", "MessageID": log.provider_message_id}
-    assert _tracking(forged, auth="hook:guessed") == 400
+    assert _tracking(forged, auth=auth) == 400
     log.refresh_from_db()
     assert log.outcome == "sent"
+    assert not removal.events.exists()
