@@ -199,7 +199,7 @@ def _flickr_path_parse(segments: list[str], query: str) -> OwnerQuery | PhotoQue
                 "Links with /me/ only work while you are signed in to Flickr. Open the "
                 "link, then paste the address your browser shows."
             )
-        if head == "photos" and len(segments) >= 3 and segments[2].isdigit():
+        if head == "photos" and len(segments) >= 3 and _ascii_digits(segments[2]):
             return _photo_query(int(segments[2]))
         if owner.lower() not in _RESERVED_OWNERS:
             nsid = _nsid_or_none(owner)
@@ -207,12 +207,17 @@ def _flickr_path_parse(segments: list[str], query: str) -> OwnerQuery | PhotoQue
     if head == "photo.gne":
         # The old www.flickr.com/photo.gne?id=<photo id> links still work on Flickr.
         ids = parse_qs(query).get("id", [])
-        if ids and ids[0].isdigit():
+        if ids and _ascii_digits(ids[0]):
             return _photo_query(int(ids[0]))
     raise QueryInvalid(
         "That Flickr link does not name a person or a photo. Paste the link to your "
         "photostream (https://www.flickr.com/photos/your-name/) or to one of your photos."
     )
+
+
+def _ascii_digits(text: str) -> bool:
+    # str.isdigit() is also true for "²" and other digits int() refuses.
+    return text.isascii() and text.isdigit()
 
 
 def _photo_query(photo_id: int) -> PhotoQuery:
