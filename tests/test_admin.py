@@ -358,6 +358,34 @@ def test_the_request_page_shows_the_timeline_photos_jobs_and_emails(queue: Clien
     assert 'name="status"' not in html  # read-only
 
 
+def test_a_shown_in_photo_request_page_shows_the_statement_not_a_flickr_account(
+    queue: Client,
+) -> None:
+    removal = RemovalRequestFactory(
+        kind=RemovalRequest.Kind.SHOWN,
+        status=S.NEEDS_REVIEW,
+        owner_nsid="",
+        relation="I am in them",
+        statement="Taken at a party.",
+        photo_links="https://flic.kr/p/7Afjsu",
+    )
+    html = queue.get(reverse("admin:optout_removalrequest_change", args=[removal.pk]))
+    page = html.content.decode()
+    assert "Taken at a party." in page and "https://flic.kr/p/7Afjsu" in page
+    assert "Owner nsid" not in page
+    owner = RemovalRequestFactory()
+    page = queue.get(reverse("admin:optout_removalrequest_change", args=[owner.pk])).content
+    assert b"Owner nsid" in page and b"Statement" not in page
+
+
+def test_the_request_page_shows_the_first_200_photos_and_says_how_many(queue: Client) -> None:
+    dif = DatasetFactory()
+    removal = RemovalRequestFactory(photos=PhotoFactory.create_batch(201, dataset=dif))
+    html = queue.get(reverse("admin:optout_removalrequest_change", args=[removal.pk])).content
+    assert b"Showing 200 of 201." in html
+    assert html.count(b'loading="lazy"') == 200
+
+
 def test_the_dashboard_figures_on_known_data() -> None:
     now = timezone.now()
     for _ in range(2):

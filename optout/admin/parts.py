@@ -9,7 +9,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from optout import services
 from optout.models import (
@@ -17,6 +17,7 @@ from optout.models import (
     Dataset,
     DeletionJob,
     EmailLog,
+    Photo,
     RemovalRequest,
     RequestEvent,
     RequestPhoto,
@@ -148,38 +149,40 @@ class EventInline(ReadOnlyInline):
     fields = readonly_fields = ("at", "kind", "actor", "from_status", "to_status", "why", "public")
 
 
-class PhotoInline(ReadOnlyInline):
-    model = RequestPhoto
-    verbose_name = "photo"
-    verbose_name_plural = "photos in scope"
-    fields = readonly_fields = ("thumbnail", "flickr_id", "dataset", "state")
+PHOTOS_SHOWN = 200
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet:
-        return super().get_queryset(request).select_related("photo__dataset")
 
-    @admin.display(description="")
-    def thumbnail(self, row: RequestPhoto) -> str:
-        url = row.photo.thumbnail_url
-        if not url:
-            return "—"
-        return format_html(
-            '<a href="{}"><img src="{}" width="75" height="75" alt="photo {}" loading="lazy"></a>',
-            row.photo.flickr_page_url,
-            url,
-            row.photo.flickr_id,
-        )
+def photo_grid(removal: RemovalRequest) -> str:
+    """The photos in scope as thumbnails with id, dataset and state; the first 200.
 
-    @admin.display(description="photo id")
-    def flickr_id(self, row: RequestPhoto) -> int:
-        return row.photo.flickr_id
-
-    @admin.display(description="dataset")
-    def dataset(self, row: RequestPhoto) -> str:
-        return str(row.photo.dataset)
-
-    @admin.display(description="state")
-    def state(self, row: RequestPhoto) -> str:
-        return row.photo.get_state_display()
+    Not an inline: an owner's "all my photos" can be thousands of rows, and an
+    inline formset renders every one of them.
+    """
+    rows = (
+        Photo.objects.filter(requestphoto__request=removal)
+        .select_related("dataset")
+        .order_by("dataset__name", "flickr_id")
+    )
+    total = rows.count()
+    if not total:
+        return "None."
+    items = format_html_join(
+        "",
+        '<li><a href="{}"><img src="{}" width="75" height="75" alt="" loading="lazy"></a>'
+        "<span>{}</span><span>{}</span><span>{}</span></li>",
+        (
+            (
+                photo.flickr_page_url,
+                photo.thumbnail_url,
+                photo.flickr_id,
+                str(photo.dataset),
+                photo.get_state_display(),
+            )
+            for photo in rows[:PHOTOS_SHOWN]
+        ),
+    )
+    more = f"Showing {PHOTOS_SHOWN} of {total:,}." if total > PHOTOS_SHOWN else f"{total:,} in all."
+    return format_html('<p>{}</p><ul class="photo-grid">{}</ul>', more, items)
 
 
 class EmailInline(ReadOnlyInline):

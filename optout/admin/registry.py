@@ -38,9 +38,9 @@ from optout.admin.parts import (
     EventInline,
     NoteForm,
     OverdueFilter,
-    PhotoInline,
     RejectForm,
     StateFilter,
+    photo_grid,
 )
 from optout.models import CLOSED_STATUSES, Dataset, DeletionJob, RemovalRequest, RequestEvent
 
@@ -75,7 +75,7 @@ class RemovalRequestAdmin(admin.ModelAdmin):
     )
     list_per_page = 50
     actions = ("approve", "reject", "retry", "add_note")
-    inlines = (EventInline, DeletionJobInline, PhotoInline, EmailInline)
+    inlines = (EventInline, DeletionJobInline, EmailInline)
     readonly_fields = (
         "public_id",
         "kind",
@@ -94,6 +94,7 @@ class RemovalRequestAdmin(admin.ModelAdmin):
         "contact",
         "photo_links",
         "reject_reason",
+        "photos_in_scope_grid",
     )
     fieldsets = (
         (None, {"fields": ("public_id", "kind", "status", "deadline", "created_at", "closed_at")}),
@@ -115,7 +116,15 @@ class RemovalRequestAdmin(admin.ModelAdmin):
             {"fields": ("relation", "statement", "contact", "photo_links")},
         ),
         ("Outcome", {"fields": ("reject_reason",)}),
+        ("Photos in scope", {"fields": ("photos_in_scope_grid",)}),
     )
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        # An owner's request has no statement; a shown-in-photo one has no Flickr account.
+        if obj is not None and obj.kind == RemovalRequest.Kind.SHOWN:
+            requester = ("Requester", {"fields": ("email", "email_confirmed_at")})
+            return [requester if fs[0] == "Requester" else fs for fs in self.fieldsets]
+        return [fs for fs in self.fieldsets if fs[0] != "Shown in a photo"]
 
     # Permissions: requests move through the actions only; nobody edits a record.
 
@@ -180,6 +189,10 @@ class RemovalRequestAdmin(admin.ModelAdmin):
     @admin.display(description="photos", ordering="photo_total")
     def photos_in_scope(self, obj: RemovalRequest) -> int:
         return obj.photo_total  # type: ignore[attr-defined]
+
+    @admin.display(description="photos")
+    def photos_in_scope_grid(self, obj: RemovalRequest) -> str:
+        return photo_grid(obj)
 
     @admin.display(description="filed", ordering="created_at")
     def filed(self, obj: RemovalRequest) -> str:

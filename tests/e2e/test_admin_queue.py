@@ -104,6 +104,9 @@ def test_a_maintainer_approves_two_overdue_requests_and_rejects_one(
         page.screenshot(path=str(ARTIFACTS / "admin-queue.png"), full_page=True)
         page.goto(f"{url}/admin/")
         page.screenshot(path=str(ARTIFACTS / "admin-dashboard.png"), full_page=True)
+        page.goto(f"{url}/admin/optout/removalrequest/{third.pk}/change/")
+        expect(page.locator("body")).to_contain_text("The face is not visible.")
+        page.screenshot(path=str(ARTIFACTS / "admin-request.png"), full_page=True)
 
     statuses = dict(RemovalRequest.objects.values_list("public_id", "status"))
     assert statuses == {
