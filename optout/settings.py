@@ -313,7 +313,7 @@ RATE_LIMIT_FORMS_PER_MINUTE: int = env.int("RATE_LIMIT_FORMS_PER_MINUTE", defaul
 # attempts before a job fails and its request with it; retry backoff; when the
 # sweeper resends a job still queued, or one running whose heartbeat stopped
 # (a killed worker). A batch must take well under DELETION_STALE_AFTER_SECONDS.
-DELETION_BATCH_SIZE: int = env.int("DELETION_BATCH_SIZE", default=500)
+DELETION_BATCH_SIZE: int = env.int("DELETION_BATCH_SIZE", default=1000)
 DELETION_MAX_ATTEMPTS: int = env.int("DELETION_MAX_ATTEMPTS", default=6)
 DELETION_RETRY_BACKOFF_SECONDS: float = env.float("DELETION_RETRY_BACKOFF_SECONDS", default=30.0)
 DELETION_RETRY_BACKOFF_MAX_SECONDS: float = env.float(
