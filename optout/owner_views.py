@@ -1,7 +1,7 @@
 """The owner's pages after sign-in: choose photos, file, follow the request, confirm email."""
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 from django import forms
 from django.conf import settings
@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from optout import links, services, workflow
-from optout.models import Photo, RemovalRequest, RequestLink
+from optout.models import Photo, RemovalRequest, RequestEvent, RequestLink
 from optout.ratelimit import rate_limit
 from optout.signin import IDENTITY_KEY
 
@@ -196,13 +196,22 @@ def request_status(request: HttpRequest, token: str) -> HttpResponse:
             {"label": label, "done": i < current or finished, "now": i == current and not finished}
             for i, (_, label) in enumerate(STEPS)
         ],
-        "events": removal.events.filter(public=True),
+        "events": _labelled(removal.events.filter(public=True)),
         "photos": removal.photos.select_related("dataset").order_by("dataset__name", "flickr_id")[
             :60
         ],
         "can_cancel": workflow.can_move(removal.status, S.CANCELLED),
     }
     return render(request, "optout/request_status.html", context)
+
+
+def _labelled(events: Iterable[RequestEvent]) -> list[RequestEvent]:
+    """Events with the state they moved to in words ("needs review", not needs_review)."""
+    labels = dict(S.choices)
+    labelled = list(events)
+    for event in labelled:
+        event.to_label = labels.get(event.to_status, event.to_status)  # type: ignore[attr-defined]
+    return labelled
 
 
 @require_POST
