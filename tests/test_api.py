@@ -285,3 +285,17 @@ def test_a_release_with_a_comma_or_quote_survives_both_formats(client: Client) -
     assert data["removals"] == [
         {"photo_id": 42, "removed_on": "2026-10-01", "release": '2, "fixed"'}
     ]
+
+
+def test_a_body_over_the_upload_limit_is_a_413_not_a_500(
+    client: Client, settings: Settings
+) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    big = "\n".join(["https://live.staticflickr.com/65535/5123456789_abcdef1234_b.jpg"] * 100)
+    spawning = client.post("/api/v2/query/urls/", big, content_type="text/plain")
+    assert spawning.status_code == 413
+    check = client.post(
+        reverse("api_check"), {"photos": big.splitlines()}, content_type="application/json"
+    )
+    assert check.status_code == 413
+    assert "too large" in check.json()["error"]
