@@ -156,8 +156,10 @@ def test_a_maintainer_cannot_edit_or_delete_an_event(queue: Client) -> None:
 
 def test_the_list_shows_the_queue_with_overdue_requests_on_top(queue: Client) -> None:
     dif = DatasetFactory(slug="dif", name="Diversity in Faces")
+    ffhq = DatasetFactory(slug="ffhq", name="FFHQ")
     calm = RemovalRequestFactory(
-        flickr_username="calmbee", photos=[PhotoFactory(dataset=dif) for _ in range(3)]
+        flickr_username="calmbee",
+        photos=[PhotoFactory(dataset=dif) for _ in range(3)] + [PhotoFactory(dataset=ffhq)],
     )
     late = RemovalRequestFactory(deadline=timezone.now() - timedelta(days=2, hours=1))
     soon = RemovalRequestFactory(deadline=timezone.now() + timedelta(days=3, hours=1))
@@ -167,7 +169,8 @@ def test_the_list_shows_the_queue_with_overdue_requests_on_top(queue: Client) ->
     assert page.index(late.public_id) < page.index(soon.public_id) < page.index(calm.public_id)
     assert "overdue 2 d" in page
     assert '<strong class="deadline deadline-soon">3</strong>' in page
-    assert "calmbee" in page and "dif" in page and calm.owner_nsid in page
+    assert "calmbee" in page and "dif, ffhq" in page and calm.owner_nsid in page
+    assert '<td class="field-photos_in_scope">4</td>' in page
     assert hidden.public_id not in page
 
     everything = queue.get(reverse(CHANGELIST) + "?state=all").content.decode()
@@ -206,14 +209,15 @@ def test_search_finds_a_request_by(queue: Client, field: str) -> None:
 def test_the_csv_export_has_the_filtered_list(queue: Client) -> None:
     dif = DatasetFactory(slug="dif")
     late = RemovalRequestFactory(
-        deadline=timezone.now() - timedelta(days=1), photos=[PhotoFactory(dataset=dif)]
+        deadline=timezone.now() - timedelta(days=1),
+        photos=[PhotoFactory(dataset=dif), PhotoFactory(dataset=DatasetFactory(slug="ffhq"))],
     )
     RemovalRequestFactory()
     response = queue.get(reverse("admin:optout_removalrequest_export") + "?overdue=yes")
     assert response.status_code == 200
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert [(r["public_id"], r["datasets"], r["photos"]) for r in rows] == [
-        (late.public_id, "dif", "1")
+        (late.public_id, "dif ffhq", "2")
     ]
     page = queue.get(reverse(CHANGELIST) + "?overdue=yes").content.decode()
     assert reverse("admin:optout_removalrequest_export") + "?overdue=yes" in page

@@ -6,8 +6,6 @@ from collections.abc import Iterator
 from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 
-from optout.models import Dataset
-
 
 class _Echo:
     def write(self, value: str) -> str:
@@ -34,11 +32,7 @@ def csv_response(rows: QuerySet, filename: str) -> StreamingHttpResponse:
         writer = csv.writer(_Echo())
         yield writer.writerow(CSV_HEADER)
         for r in rows.iterator(chunk_size=500):
-            datasets = (
-                Dataset.objects.filter(photos__requestphoto__request=r)
-                .distinct()
-                .values_list("slug", flat=True)
-            )
+            slugs = sorted(slug for slug in (r.dataset_slugs or "").split(",") if slug)
             yield writer.writerow(
                 [
                     r.public_id,
@@ -47,7 +41,7 @@ def csv_response(rows: QuerySet, filename: str) -> StreamingHttpResponse:
                     r.owner_nsid,
                     r.flickr_username,
                     r.email,
-                    " ".join(datasets),
+                    " ".join(slugs),
                     r.photo_total,
                     r.created_at.isoformat(),
                     r.deadline.isoformat(),
