@@ -10,7 +10,9 @@ import pytest
 from django.contrib.auth.models import User
 from django.core import mail
 from django.core.management import CommandError, call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from pytest_django.fixtures import DjangoCaptureOnCommitCallbacks, Settings
@@ -175,6 +177,16 @@ def test_the_list_shows_the_queue_with_overdue_requests_on_top(queue: Client) ->
 
     everything = queue.get(reverse(CHANGELIST) + "?state=all").content.decode()
     assert hidden.public_id in everything
+
+
+def test_the_list_costs_the_same_queries_for_3_requests_as_for_30(queue: Client) -> None:
+    def queries_for(n: int) -> int:
+        RemovalRequestFactory.create_batch(n, photos=[PhotoFactory()])
+        with CaptureQueriesContext(connection) as captured:
+            assert queue.get(reverse(CHANGELIST)).status_code == 200
+        return len(captured)
+
+    assert queries_for(3) == queries_for(27)
 
 
 def test_filters_find_overdue_requests_and_those_of_a_dataset(queue: Client) -> None:
