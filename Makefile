@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: run test lint format check-python demo bench-import bench-lookup bench-removals clean
+.PHONY: run test lint format check-python demo bench-import bench-lookup bench-deletion bench-removals clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null || { \
@@ -63,6 +63,11 @@ bench-import: $(VENV)/.dev
 
 bench-lookup: $(VENV)/.dev
 	$(BIN)/python bench/lookup_bench.py
+
+# One 10,000-photo request against os.remove + one UPDATE; 1,000 small requests on
+# two workers. Uses Redis at REDIS_URL when set, else the folder broker.
+bench-deletion: $(VENV)/.dev
+	$(BIN)/python bench/deletion_bench.py
 
 bench-removals: $(VENV)/.dev
 	$(BIN)/python bench/removals_bench.py

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db.models import Count
 from faker import Faker
 
@@ -251,10 +253,28 @@ def demo_load(*, folder: Path | None = None) -> list[ImportSummary]:
     folder = folder or settings.VAR_DIR / "demo"
     dif = write_dif_manifest(folder / "diversity-in-faces-1.0.tsv")
     ffhq = write_ffhq_manifest(folder / "ffhq-dataset-v2.json")
-    return [
+    summaries = [
         dataset_import(path=dif, fmt="yfcc100m", **DIF),
         dataset_import(path=ffhq, fmt="ffhq", **FFHQ),
     ]
+    placeholder_files_write()
+    return summaries
+
+
+def placeholder_files_write() -> int:
+    """Small stand-ins for the stored files (FFHQ's image, thumbnail and in-the-wild
+    crop) of the owners worth trying, so that their removal in a local run has
+    files to delete. Returns how many were written; existing ones are kept."""
+    nsids = [owner.nsid for owner, _ in owners_to_try()]
+    keys = Photo.objects.filter(owner_nsid__in=nsids, state=Photo.State.PRESENT).values_list(
+        "file_keys", flat=True
+    )
+    written = 0
+    for key in (key for photo_keys in keys for key in photo_keys):
+        if not default_storage.exists(key):
+            default_storage.save(key, ContentFile(b"demo placeholder: not a real face\n"))
+            written += 1
+    return written
 
 
 def owners_to_try() -> list[tuple[DemoOwner, dict[str, int]]]:

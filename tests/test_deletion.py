@@ -17,7 +17,7 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 from pytest_django.fixtures import Settings
 
-from optout import deletion, links, services, tasks, workflow
+from optout import deletion, demo, links, services, tasks, workflow
 from optout.importers import dataset_import
 from optout.models import (
     DeletionJob,
@@ -482,3 +482,30 @@ def test_every_move_of_the_pipeline_is_on_the_timeline(
         ("system", S.APPROVED, S.DELETING),
         ("system", S.DELETING, S.COMPLETED),
     ]
+
+
+def test_the_demo_has_files_to_delete_and_a_demo_request_completes_with_a_receipt(
+    run_tasks: RunTasks, django_capture_on_commit_callbacks: Callable
+) -> None:
+    demo.demo_load()
+    owner, per_dataset = next((o, n) for o, n in demo.owners_to_try() if "ffhq" in n)
+    photos = list(Photo.objects.filter(owner_nsid=owner.nsid))
+    keys = [key for photo in photos for key in photo.file_keys]
+    assert keys and all(default_storage.exists(key) for key in keys)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        filed = services.request_create(
+            identity=services.Identity(nsid=owner.nsid, username=owner.username),
+            email="demo@example.org",
+            photo_ids=None,
+            future_releases=False,
+        )
+    run_all(run_tasks, django_capture_on_commit_callbacks)
+
+    filed.request.refresh_from_db()
+    assert filed.request.status == S.COMPLETED
+    assert not any(default_storage.exists(key) for key in keys)
+    assert Counter(deletions(default_storage)) == Counter(set(keys))
+    assert Photo.objects.filter(owner_nsid=owner.nsid, state="removed").count() == sum(
+        per_dataset.values()
+    )

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
@@ -38,19 +39,10 @@ ROOT = Path(__file__).resolve().parent.parent
 STALE_SECONDS = 2
 # The broker this run is configured with: the same tests run on either.
 BROKER = "redis" if settings.REDIS_URL else "folder"
-REDIS_START = [
-    "redis-server",
-    "--daemonize",
-    "yes",
-    "--bind",
-    "127.0.0.1",
-    "--port",
-    "6379",
-    "--save",
-    "",
-    "--appendonly",
-    "no",
-]
+# The port of REDIS_URL (6379 in CI); the server is started exactly as .ci/run does.
+REDIS_PORT = str(urlsplit(settings.REDIS_URL).port or 6379) if settings.REDIS_URL else ""
+REDIS_START = ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "--port", REDIS_PORT]
+REDIS_START += ["--save", "", "--appendonly", "no"]
 
 
 def database_url() -> str:
@@ -253,13 +245,13 @@ def test_a_storage_error_on_one_file_is_retried_and_the_job_completes(
 def broker_down() -> Iterator[None]:
     """Stop the configured broker; always bring it back."""
     if BROKER == "redis":
-        subprocess.run(["redis-cli", "-p", "6379", "shutdown", "nosave"], check=False)
+        subprocess.run(["redis-cli", "-p", REDIS_PORT, "shutdown", "nosave"], check=False)
         try:
             yield
         finally:
             subprocess.run(REDIS_START, check=True)
             for _ in range(50):
-                ping = subprocess.run(["redis-cli", "-p", "6379", "ping"], capture_output=True)
+                ping = subprocess.run(["redis-cli", "-p", REDIS_PORT, "ping"], capture_output=True)
                 if ping.stdout.strip() == b"PONG":
                     break
                 time.sleep(0.1)
