@@ -39,8 +39,20 @@ class Photo(models.Model):
         PRESENT = "present", "present"
         REMOVED = "removed", "removed"
 
-    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="photos")
+    # No single-column index: photo_unique_per_dataset (dataset, flickr_id) leads with it.
+    # No database constraint either: PostgreSQL checked it once per imported row, a
+    # tenth of a million-row import. Datasets are deleted only through the ORM, whose
+    # CASCADE deletes their photos first, and the importer writes only the dataset
+    # it holds locked, so no photo can point at a missing dataset.
+    dataset = models.ForeignKey(
+        Dataset,
+        on_delete=models.CASCADE,
+        related_name="photos",
+        db_index=False,
+        db_constraint=False,
+    )
     flickr_id = models.BigIntegerField()
+    # COLLATE "C" on PostgreSQL (migration 0005): cheaper index inserts, same answers.
     owner_nsid = models.CharField(max_length=32, blank=True)
     owner_name = models.CharField(max_length=255, blank=True, help_text="As the manifest gives it.")
     title = models.CharField(max_length=500, blank=True)
@@ -64,6 +76,7 @@ class Photo(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="removed_photos",
+        db_index=False,  # photo_removed_by_idx, without the NULLs of every present photo
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -77,6 +90,12 @@ class Photo(models.Model):
             models.Index(fields=["owner_nsid", "dataset"], name="photo_owner_idx"),
             models.Index(fields=["flickr_id"], name="photo_flickr_id_idx"),
             models.Index(Lower("owner_name"), name="photo_owner_name_idx"),
+            # Only removed photos have a request: an import's new rows stay out of it.
+            models.Index(
+                fields=["removed_by"],
+                name="photo_removed_by_idx",
+                condition=models.Q(removed_by__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

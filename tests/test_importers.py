@@ -10,7 +10,8 @@ from django.db import DatabaseError
 from django.db.backends.utils import CursorWrapper
 from pytest_django.fixtures import Settings
 
-from optout.importers import ImportProblem, ManifestError, dataset_import
+from optout.importers import ImportProblem, ManifestError, batches, dataset_import
+from optout.importers.batches import parse_copy_line
 from optout.importers.readers import VIDEO, PhotoRow, Reject, read
 from optout.importers.sources import open_binary, sniff
 from optout.models import Dataset, Photo, Suppression
@@ -484,3 +485,89 @@ def test_a_database_failure_in_the_merge_writes_nothing(tmp_path: Path) -> None:
 
     assert list(Photo.objects.values_list("flickr_id", "title")) == [(1, "Kept")]
     assert Dataset.objects.get(slug="dif").release == "1.0"
+
+
+# -- COPY batches: the fast way for YFCC100M, and the reading child ------------------
+
+TRICKY_YFCC_ROWS = [
+    yfcc_row(1, user_nickname="ann é"),
+    yfcc_row(2, title="tab\there", user_nickname="back\\slash"),
+    yfcc_row(3, title="line\nbreak\rand return", date_taken=""),
+    yfcc_row(4, date_uploaded='12"34', secret_original=""),
+    yfcc_row(5, farm_id=""),
+    yfcc_row("0006"),
+    yfcc_row(7, marker=""),
+    yfcc_row(8).replace("Photo+8", "50%25+off+%ZZ+%E2"),
+    yfcc_row(9, page_url="http://www.flickr.com/photos/x/9/\\"),
+    yfcc_row(10, page_url="http://www.flickr.com/photos/café/10/"),
+    yfcc_row(11, marker=1),
+    yfcc_row("x"),
+    yfcc_row(12, title="a+b \\N"),
+    yfcc_row(13, user_nsid="bad"),
+    yfcc_row(0),
+    yfcc_row(14, farm_id="123456"),
+]
+
+
+def staged_rows(lines: list[str]) -> list[tuple]:
+    """COPY text lines as comparable values, the JSON columns parsed."""
+    rows = [parse_copy_line(line) for line in lines]
+    return sorted(
+        (int(row[0]), *row[1:11], json.loads(row[11]), json.loads(row[12])) for row in rows
+    )
+
+
+def test_the_fast_way_stages_exactly_what_the_row_reader_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(batches, "ROWS_PER_BATCH", 3)
+    path = yfcc_file(tmp_path / "tricky.tsv", TRICKY_YFCC_ROWS)
+    found = items(path)
+
+    with open_binary(path) as (stream, _raw):
+        got = list(batches.batches(stream, "yfcc100m"))
+    lines = [line for batch in got for line in batch.data.decode().split("\n")[:-1]]
+
+    expected = staged_rows([batches.copy_line(row) for row in photos(found)])
+    assert staged_rows(lines) == expected
+    assert len(expected) == 11
+    assert expected[7][3:5] == ("john doe", "50% off %ZZ \ufffd")
+    assert sum(batch.rows for batch in got) == 11
+    assert sum(batch.read for batch in got) == len(found) == 16
+    assert sum(batch.videos for batch in got) == 1
+    assert [(r.line, r.reason) for b in got for r in b.rejects] == rejects(found)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_big_file_is_read_in_a_child_process_with_the_same_result(
+    tmp_path: Path, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.VAR_DIR = tmp_path / "var"
+    monkeypatch.setattr(batches, "PARALLEL_FROM_BYTES", 0)
+    path = yfcc_file(tmp_path / "dif.tsv", [*TRICKY_YFCC_ROWS, yfcc_row(1)])
+
+    with mock.patch.object(batches, "parallel", wraps=batches.parallel) as parallel:
+        summary = import_file(path)
+
+    assert parallel.called
+    assert (summary.rows_read, summary.imported, summary.duplicates) == (17, 11, 1)
+    assert (summary.skipped_videos, summary.rejected) == (1, 4)
+    assert Photo.objects.get(flickr_id=3).title == "line\nbreak\rand return"
+    assert Photo.objects.get(flickr_id=2).owner_name == "back\\slash"
+    with open(summary.rejects_path, newline="") as f:
+        assert [row[0] for row in csv.reader(f)][1:] == ["12", "14", "15", "16"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_child_that_cannot_read_to_the_end_stops_the_import(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(batches, "PARALLEL_FROM_BYTES", 0)
+    whole = yfcc_file(tmp_path / "v1.tsv.gz", [yfcc_row(n) for n in range(1, 2000)], "gzip")
+    truncated = write(tmp_path / "cut.tsv.gz", whole.read_bytes()[:-200])
+
+    with pytest.raises(ManifestError, match="could not be read to the end"):
+        import_file(truncated, release="1.0")
+
+    assert not Dataset.objects.exists()
+    assert not Photo.objects.exists()

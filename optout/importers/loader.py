@@ -1,10 +1,12 @@
 """The bulk loader: photo rows into a staging table, then one set-based merge.
 
-PostgreSQL gets the rows through COPY (psycopg 3), SQLite through executemany;
-both then run the same statements: fold duplicate photo ids, drop what a
-Suppression keeps out, and one INSERT … SELECT … ON CONFLICT DO UPDATE into
-the photo table that never touches a removed photo. The caller runs all of
-this inside one transaction, so a failure at any step leaves nothing behind.
+The rows arrive as COPY text (see `batches`): PostgreSQL takes it through
+COPY (psycopg 3), SQLite as parsed rows through executemany; both then run
+the same statements: fold duplicate photo ids, drop what a Suppression keeps
+out, and merge into the photo table without ever touching a removed photo.
+A dataset's first import is a plain INSERT in photo id order; later ones an
+INSERT … SELECT … ON CONFLICT DO UPDATE. The caller runs all of this inside
+one transaction, so a failure at any step leaves nothing behind.
 """
 
 # Only constants and model table names are spliced into SQL here; values are parameters.
@@ -21,7 +23,7 @@ from django.db import connection
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Count, Q
 
-from optout.importers.rows import PhotoRow
+from optout.importers.batches import parse_copy_line
 from optout.models import Photo, Suppression
 
 STAGE = "optout_import_stage"
@@ -34,7 +36,6 @@ COLUMNS = (
     "farm", "server", "secret", "license", "file_keys", "extra",
 )  # fmt: skip
 _TYPES = {"line": "bigint", "flickr_id": "bigint", "farm": "integer"}
-_BINARY_TYPES = {"line": "int8", "flickr_id": "int8", "farm": "int4"}
 # One encoder, made once: json.dumps with arguments builds a new one per call.
 _json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
 # Photo columns the merge writes from the stage (all but line).
@@ -55,25 +56,34 @@ class LoadResult:
     merge_seconds: float
 
 
-def load(*, dataset_id: int, rows: Iterable[PhotoRow], release: str, now: datetime) -> LoadResult:
-    """Stage `rows` and merge them into the dataset's photos. Call inside a transaction."""
+def load(*, dataset_id: int, chunks: Iterable[bytes], release: str, now: datetime) -> LoadResult:
+    """Stage `chunks` (COPY text) and merge them into the dataset's photos.
+
+    Call inside a transaction.
+    """
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             # Room for the sort and the hash aggregates below, for this transaction only.
             cursor.execute("SET LOCAL work_mem = '256MB'")
+            # An import lost to a crash in the last moment is simply run again; not
+            # waiting for the WAL flush at commit is safe here (no corruption, only
+            # the most recent commits may be lost).
+            cursor.execute("SET LOCAL synchronous_commit = off")
         _drop_temporary_tables(cursor)
         columns = ", ".join(f"{name} {_TYPES.get(name, 'text')}" for name in COLUMNS)
         cursor.execute(f"CREATE TEMPORARY TABLE {STAGE} ({columns})")
         stage = _copy if connection.vendor == "postgresql" else _insert
         started = time.perf_counter()
-        staged = stage(cursor, rows)
+        staged = stage(cursor, chunks)
         staged_at = time.perf_counter()
         duplicates = _fold_duplicates(cursor)
         suppressed = _drop_suppressed(cursor, dataset_id)
         before = _count(dataset_id)[0]
-        written = _merge(cursor, dataset_id, release, now)
+        written = _merge(cursor, dataset_id, release, now, first=not before)
         _drop_temporary_tables(cursor)
-    total, present = _count(dataset_id)
+    # A first import's photos are all new and present; counting a million rows
+    # just written would only say so again.
+    total, present = (written, written) if not before else _count(dataset_id)
     imported = total - before
     return LoadResult(
         staged=staged,
@@ -96,41 +106,21 @@ def _drop_temporary_tables(cursor: CursorWrapper) -> None:
         cursor.execute(f"DROP TABLE IF EXISTS {schema}.{table}")
 
 
-def _values(row: PhotoRow) -> tuple[Any, ...]:
-    return (
-        row.line,
-        row.flickr_id,
-        row.owner_nsid,
-        row.owner_name,
-        row.title,
-        row.page_url,
-        row.image_url,
-        row.farm,
-        row.server,
-        row.secret,
-        row.license,
-        _json(row.file_keys) if row.file_keys else "[]",
-        _json(row.extra) if row.extra else "{}",
-    )
+def _copy(cursor: CursorWrapper, chunks: Iterable[bytes]) -> int:
+    with cursor.copy(f"COPY {STAGE} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+        for chunk in chunks:
+            copy.write(chunk)
+    return cursor.rowcount
 
 
-def _copy(cursor: CursorWrapper, rows: Iterable[PhotoRow]) -> int:
-    staged = 0
-    # Binary COPY with declared types: less work on both ends than text.
-    with cursor.copy(f"COPY {STAGE} ({', '.join(COLUMNS)}) FROM STDIN (FORMAT BINARY)") as copy:
-        copy.set_types([_BINARY_TYPES.get(name, "text") for name in COLUMNS])
-        for row in rows:
-            copy.write_row(_values(row))
-            staged += 1
-    return staged
-
-
-def _insert(cursor: CursorWrapper, rows: Iterable[PhotoRow]) -> int:
+def _insert(cursor: CursorWrapper, chunks: Iterable[bytes]) -> int:
     sql = f"INSERT INTO {STAGE} ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))})"
     staged = 0
-    for batch in _batches(map(_values, rows)):
-        cursor.executemany(sql, batch)
-        staged += len(batch)
+    for chunk in chunks:
+        # split, not splitlines: a value may hold \x0c or \u2028, which COPY leaves as is.
+        rows = [parse_copy_line(line) for line in chunk.decode("utf-8").split("\n")[:-1]]
+        cursor.executemany(sql, rows)
+        staged += len(rows)
     return staged
 
 
@@ -212,10 +202,16 @@ def _drop_suppressed(cursor: CursorWrapper, dataset_id: int) -> int:
     return cursor.rowcount
 
 
-def _merge(cursor: CursorWrapper, dataset_id: int, release: str, now: datetime) -> int:
+def _merge(
+    cursor: CursorWrapper, dataset_id: int, release: str, now: datetime, *, first: bool
+) -> int:
     """One INSERT … SELECT … ON CONFLICT DO UPDATE; returns rows inserted or updated.
 
     A removed photo is never written: the conflict's WHERE leaves it as it is.
+    On a dataset's `first` import (no photo of it yet, removed or not; the caller
+    holds the dataset row locked, so none can appear) every staged row is new and
+    the photo ids are already unique: a plain INSERT does it without the
+    speculative insertion ON CONFLICT makes for each row.
     """
     table = Photo._meta.db_table
     postgres = connection.vendor == "postgresql"
@@ -236,14 +232,18 @@ def _merge(cursor: CursorWrapper, dataset_id: int, release: str, now: datetime) 
         # In photo id order, the unique and photo id indexes fill page by page.
         f"SELECT %s, {', '.join(selected)}, %s, %s, %s FROM {STAGE} WHERE true "
         "ORDER BY flickr_id "
-        f"ON CONFLICT (dataset_id, flickr_id) DO UPDATE SET {updates} "
-        f"WHERE {table}.state = %s",
+        + (
+            ""
+            if first
+            else f"ON CONFLICT (dataset_id, flickr_id) DO UPDATE SET {updates} "
+            f"WHERE {table}.state = %s"
+        ),
         [
             dataset_id,
             release,
             Photo.State.PRESENT,
             connection.ops.adapt_datetimefield_value(now),
-            Photo.State.PRESENT,
+            *([] if first else [Photo.State.PRESENT]),
         ],
     )
     return cursor.rowcount

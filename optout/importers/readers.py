@@ -116,6 +116,7 @@ def _too_long(number: int, line: str) -> Reject:
 
 
 class _Layout(NamedTuple):
+    columns: int
     photo_id: int
     nsid: int
     farm: int
@@ -128,6 +129,7 @@ class _Layout(NamedTuple):
 def _yfcc_layout(columns: int) -> _Layout:
     at = {name: i for i, name in enumerate(YFCC_25 if columns == 25 else YFCC_23)}
     return _Layout(
+        columns,
         at["photo_id"],
         at["user_nsid"],
         at["farm_id"],
@@ -138,7 +140,7 @@ def _yfcc_layout(columns: int) -> _Layout:
     )
 
 
-def _decoded_all(values: tuple[str, ...]) -> list[str] | tuple[str, ...]:
+def decoded_all(values: tuple[str, ...]) -> list[str] | tuple[str, ...]:
     """Several YFCC fields decoded in one call (a literal tab never occurs inside one)."""
     joined = "\t".join(values)
     if "%" not in joined and "+" not in joined:
@@ -148,65 +150,71 @@ def _decoded_all(values: tuple[str, ...]) -> list[str] | tuple[str, ...]:
 
 
 def read_yfcc(stream: BinaryIO) -> Iterator[Item]:
-    columns = 0
+    layout: _Layout | None = None
     for number, line, too_long in _text_lines(stream):
         if too_long:
             yield _too_long(number, line)
             continue
         if not line:
             continue
-        cols = line.split("\t")
-        if not columns:
-            # The first row decides the layout; a different count later is a bad row.
-            columns = len(cols) if len(cols) in (23, 25) else 23
-            layout = _yfcc_layout(columns)
-        if len(cols) != columns:
-            reason = f"wrong column count: {len(cols)}, expected {columns}"
-            yield Reject(number, reason, _printable(line))
-            continue
-        if _bad_utf8(line):
-            yield Reject(number, "bad UTF-8", _printable(line))
-            continue
-        if "\x00" in line:
-            cols = text(line).split("\t")
-        marker = cols[layout.marker]
-        if marker == "1":
-            yield VIDEO
-            continue
-        # The common case inline (a million rows and more); the field rules decide the rest.
-        pid, owner, farm_id = cols[layout.photo_id], cols[layout.nsid], cols[layout.farm]
-        try:
-            if marker not in ("0", ""):
-                raise BadRow(f"bad photo/video marker {marker[:10]!r}")
-            flickr_id = int(pid) if pid.isascii() and pid.isdigit() and len(pid) < 19 else 0
-            if not flickr_id:
-                flickr_id = photo_id(pid)
-            if not NSID_RE.fullmatch(owner):
-                owner = nsid(owner, required=True)
-            farm_number = int(farm_id) if farm_id.isdigit() and len(farm_id) < 5 else farm(farm_id)
-        except BadRow as bad:
-            yield Reject(number, str(bad), _printable(line))
-            continue
-        nickname, title, license_name, taken = _decoded_all(layout.encoded(cols))
-        page_url, download_url, server, secret = layout.plain(cols)
-        extra = {name: cols[i] for name, i in layout.extra if cols[i]}
-        if taken:
-            extra["date_taken"] = taken
-        yield PhotoRow(
-            number,
-            flickr_id,
-            owner,
-            nickname,
-            title,
-            page_url,
-            download_url,
-            farm_number,
-            server,
-            secret,
-            license_name,
-            [],
-            extra,
-        )
+        if layout is None:
+            layout = yfcc_layout(line)
+        if (item := yfcc_item(number, line, layout)) is not None:
+            yield item
+
+
+def yfcc_layout(first_line: str) -> _Layout:
+    """The first row decides the layout; a different count later is a bad row."""
+    columns = first_line.count("\t") + 1
+    return _yfcc_layout(columns if columns in (23, 25) else 23)
+
+
+def yfcc_item(number: int, line: str, layout: _Layout) -> Item:
+    """One non-empty YFCC line (no line break) as a photo, a video or a reject."""
+    cols = line.split("\t")
+    if len(cols) != layout.columns:
+        reason = f"wrong column count: {len(cols)}, expected {layout.columns}"
+        return Reject(number, reason, _printable(line))
+    if _bad_utf8(line):
+        return Reject(number, "bad UTF-8", _printable(line))
+    if "\x00" in line:
+        cols = text(line).split("\t")
+    marker = cols[layout.marker]
+    if marker == "1":
+        return VIDEO
+    # The common case inline (a million rows and more); the field rules decide the rest.
+    pid, owner, farm_id = cols[layout.photo_id], cols[layout.nsid], cols[layout.farm]
+    try:
+        if marker not in ("0", ""):
+            raise BadRow(f"bad photo/video marker {marker[:10]!r}")
+        flickr_id = int(pid) if pid.isascii() and pid.isdigit() and len(pid) < 19 else 0
+        if not flickr_id:
+            flickr_id = photo_id(pid)
+        if not NSID_RE.fullmatch(owner):
+            owner = nsid(owner, required=True)
+        farm_number = int(farm_id) if farm_id.isdigit() and len(farm_id) < 5 else farm(farm_id)
+    except BadRow as bad:
+        return Reject(number, str(bad), _printable(line))
+    nickname, title, license_name, taken = decoded_all(layout.encoded(cols))
+    page_url, download_url, server, secret = layout.plain(cols)
+    extra = {name: cols[i] for name, i in layout.extra if cols[i]}
+    if taken:
+        extra["date_taken"] = taken
+    return PhotoRow(
+        number,
+        flickr_id,
+        owner,
+        nickname,
+        title,
+        page_url,
+        download_url,
+        farm_number,
+        server,
+        secret,
+        license_name,
+        [],
+        extra,
+    )
 
 
 # -- CSV and JSON lines: named fields ---------------------------------------------

@@ -5,6 +5,7 @@ import lzma
 import time
 import zlib
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -15,14 +16,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from optout.importers import batches
+from optout.importers.batches import Batch
 from optout.importers.loader import load
-from optout.importers.readers import read
-from optout.importers.rows import VIDEO, Item, PhotoRow, Reject
+from optout.importers.rows import Reject
 from optout.importers.sources import ImportProblem, ManifestError, open_binary, sniff
 from optout.models import Dataset
 
 type Progress = Callable[[int, int], None]
-PROGRESS_EVERY = 10_000  # rows between two progress reports
 
 SOURCES = {"yfcc100m": "YFCC100M (Flickr)", "ffhq": "Flickr (FFHQ)"}
 FORMAT_NAMES = {"yfcc100m": "YFCC100M", "csv": "CSV", "jsonl": "JSON lines", "ffhq": "FFHQ JSON"}
@@ -162,12 +163,14 @@ def dataset_import(
                 dataset.description = description or dataset.description
             dataset.release = summary.release = release or dataset.release
             dataset.save()
-            with open_binary(path) as (stream, raw):
-                size = path.stat().st_size
-                items = _guarded(read(stream, sniffed.fmt), path)
-                rows = _photo_rows(items, summary, rejects_file, raw.tell, size, progress)
+            size = path.stat().st_size
+            with _batches(path, sniffed.fmt, size) as read:
+                chunks = _counted(_guarded(read, path), summary, rejects_file, size, progress)
                 result = load(
-                    dataset_id=dataset.pk, rows=rows, release=dataset.release, now=timezone.now()
+                    dataset_id=dataset.pk,
+                    chunks=chunks,
+                    release=dataset.release,
+                    now=timezone.now(),
                 )
             summary.imported = result.imported
             summary.updated = result.updated
@@ -191,31 +194,41 @@ def dataset_import(
     return summary
 
 
-def _photo_rows(
-    items: Iterator[Item],
+@contextmanager
+def _batches(path: Path, fmt: str, size: int) -> Iterator[Iterator[Batch]]:
+    """The file's COPY batches: read in a child process when the file is big enough
+    for two cores to pay (the database stages while the child parses)."""
+    if size >= batches.PARALLEL_FROM_BYTES:
+        read = batches.parallel(path, fmt)
+        try:
+            yield read
+        finally:
+            read.close()  # stops the child when the import failed half-way
+        return
+    with open_binary(path) as (stream, raw):
+        yield batches.batches(stream, fmt, raw.tell)
+
+
+def _counted(
+    read: Iterator[Batch],
     summary: ImportSummary,
     rejects: _RejectsFile,
-    position: Callable[[], int],
     size: int,
     progress: Progress | None,
-) -> Iterator[PhotoRow]:
-    """The valid rows, for the loader; counts and records everything else on the way."""
-    read = 0
-    for item in items:
-        read += 1
-        if type(item) is PhotoRow:
-            yield item
-        elif item is VIDEO:
-            summary.skipped_videos += 1
-        else:
-            summary.rejected += 1
-            rejects.write(item)  # type: ignore[arg-type]
-        if progress and not read % PROGRESS_EVERY:
-            progress(position(), size)
-    summary.rows_read = read
+) -> Iterator[bytes]:
+    """The COPY data, for the loader; counts and records everything else on the way."""
+    for batch in read:
+        summary.rows_read += batch.read
+        summary.skipped_videos += batch.videos
+        summary.rejected += len(batch.rejects)
+        for reject in batch.rejects:
+            rejects.write(reject)
+        if progress:
+            progress(batch.position, size)
+        yield batch.data
 
 
-def _guarded(items: Iterator[Item], path: Path) -> Iterator[Item]:
+def _guarded(items: Iterator[Batch], path: Path) -> Iterator[Batch]:
     """A file that breaks off half-way (truncated download, damaged archive) stops the
     import with a message instead of a traceback; the transaction undoes the rest."""
     try:
