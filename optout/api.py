@@ -8,6 +8,7 @@
 
 import hashlib
 import json
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -34,7 +35,8 @@ from optout.ratelimit import rate_limit
 # confirmed yet (anyone can type a form; an unconfirmed one must not opt a photo out).
 NOT_SCHEDULING = CLOSED_STATUSES | {RemovalRequest.Status.PENDING_EMAIL}
 MAX_CHECK = 10_000
-CHUNK = 2000
+# Ids per IN (…) query: few round trips, well under SQLite's 32,766 parameters.
+CHUNK = 5000
 STREAM_CHUNK = 5000
 FORMATS = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
 
@@ -141,11 +143,24 @@ class PhotoAnswer:
     scheduled: bool = False
 
 
+# The shape a dataset's URL column holds (Flickr's static image URLs), read
+# without the full parser, which checks every character and costs ~0.1 ms a
+# line at 10,000 lines. Anything else still goes through lookup.query_parse.
+_FAST_IMAGE_URL = re.compile(
+    r"https?://(?:live|farm\d{1,3}|c\d{1,3})\.staticflickr\.com/(?:\d{1,3}/)?\d{1,6}/"
+    r"(\d{1,19})_[0-9a-zA-Z]{1,40}(?:_[0-9a-zA-Z]{1,10})?\.(?:jpe?g|png|gif)",
+    re.ASCII | re.IGNORECASE,
+)
+
+
 def photo_id_of(text: str) -> int:
     """A photo id from an id or any Flickr photo link; lookup.QueryInvalid otherwise."""
     text = text.strip()
+    fast = _FAST_IMAGE_URL.fullmatch(text)
     if text.isascii() and text.isdigit():
         photo_id = int(text)
+    elif fast:
+        photo_id = int(fast[1])
     else:
         query = lookup.query_parse(text=text)
         if not isinstance(query, lookup.PhotoQuery):

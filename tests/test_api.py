@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 from pytest_django.fixtures import Settings
 
+from optout import api, lookup
 from optout.importers.service import dataset_import
 from optout.lookup import base58_encode
 from optout.models import Dataset, Photo, RemovalRequest, Suppression
@@ -299,3 +300,18 @@ def test_a_body_over_the_upload_limit_is_a_413_not_a_500(
     )
     assert check.status_code == 413
     assert "too large" in check.json()["error"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://live.staticflickr.com/65535/5123456789_abcdef1234_b.jpg",
+        "http://farm3.staticflickr.com/2/123_abc.jpg",
+        "https://c1.staticflickr.com/1/2/77_ab12_o.PNG",
+        "HTTPS://LIVE.STATICFLICKR.COM/65535/42_ff.JPEG",
+    ],
+)
+def test_the_fast_image_url_reader_agrees_with_the_lookup_parser(url: str) -> None:
+    parsed = lookup.query_parse(text=url)
+    assert isinstance(parsed, lookup.PhotoQuery)
+    assert api.photo_id_of(url) == parsed.photo_id
