@@ -20,6 +20,7 @@ Drops its database and files at the end, also on failure or Ctrl-C.
 """
 
 import argparse
+import functools
 import os
 import shutil
 import subprocess
@@ -34,7 +35,10 @@ import psycopg
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 TARGET_RATIO = 3.0
+# Progress shows as it comes, also when the output goes to a file.
+print = functools.partial(print, flush=True)
 STEP_TIMEOUT = 900  # seconds; a step past this fails the bench
+SWEEP_EVERY = 30  # seconds
 
 
 def configure(bench_url: str, workdir: Path) -> dict[str, str]:
@@ -153,7 +157,7 @@ def baseline(photo_pks: list[int]) -> float:
 def approve_and_wait(requests: list, poll: float = 0.01) -> float:
     from django.db import transaction
 
-    from optout import workflow
+    from optout import deletion, workflow
     from optout.models import RemovalRequest
 
     pks = [r.pk for r in requests]
@@ -162,10 +166,18 @@ def approve_and_wait(requests: list, poll: float = 0.01) -> float:
         for request in requests:
             workflow.request_move(request=request, to="approved", actor="maintainer:bench")
     deadline = time.monotonic() + STEP_TIMEOUT
+    next_sweep = time.monotonic() + SWEEP_EVERY
     while time.monotonic() < deadline:
         left = RemovalRequest.objects.filter(pk__in=pks).exclude(status="completed").count()
         if not left:
             return time.perf_counter() - started
+        if time.monotonic() > next_sweep:
+            # What beat does in production, with its thresholds: other tests on this
+            # machine stop and restart Redis (no persistence), losing queued messages.
+            resent = deletion.jobs_sweep()
+            if resent:
+                print(f"  (the sweeper resent {resent} jobs left behind)")
+            next_sweep = time.monotonic() + SWEEP_EVERY
         time.sleep(poll)
     raise SystemExit(f"{left} requests not completed after {STEP_TIMEOUT} s")
 
