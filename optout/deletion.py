@@ -31,9 +31,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.files.storage import default_storage
+from django.core.files.storage import Storage, default_storage
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
@@ -81,7 +81,7 @@ class Claimed:
     token: str
 
 
-def _scope(job: DeletionJob) -> "Iterable[Photo]":
+def _scope(job: DeletionJob) -> QuerySet[Photo]:
     return Photo.objects.filter(
         dataset_id=job.dataset_id,
         pk__in=RequestPhoto.objects.filter(request_id=job.request_id).values("photo_id"),
@@ -227,7 +227,7 @@ def _claim(job_id: int) -> Claimed | str:
         elif request.status != S.DELETING:
             return f"request {request.status}: left as it is"
         token = uuid.uuid4().hex
-        present = _scope(job).filter(state=Photo.State.PRESENT).count()  # type: ignore[attr-defined]
+        present = _scope(job).filter(state=Photo.State.PRESENT).count()
         DeletionJob.objects.filter(pk=job.pk).update(
             status=J.RUNNING,
             claim=token,
@@ -245,7 +245,7 @@ def _batch(
     job: DeletionJob,
     token: str,
     request: RemovalRequest,
-    storage: object,
+    storage: Storage,
     size: int,
     after: int = 0,
 ) -> int | None:
@@ -256,7 +256,7 @@ def _batch(
         if not DeletionJob.objects.select_for_update().filter(pk=job.pk, claim=token).exists():
             raise ClaimLost(f"job {job.pk} was given to another worker")
         rows = list(
-            _scope(job)  # type: ignore[attr-defined]
+            _scope(job)
             .select_for_update(of=("self",))
             .filter(state=Photo.State.PRESENT, pk__gt=after)
             .order_by("pk")
@@ -266,7 +266,7 @@ def _batch(
             return None
         for _, _, keys in rows:
             for key in keys or ():
-                storage.delete(key)  # type: ignore[attr-defined]
+                storage.delete(key)
         now = timezone.now()
         ids = [pk for pk, _, _ in rows]
         Photo.objects.filter(pk__in=ids, state=Photo.State.PRESENT).update(
@@ -299,17 +299,17 @@ def _photos_suppress(photo_ids: list[int], now: object) -> None:
         )
 
 
-def _verify(job: DeletionJob, token: str, storage: object) -> None:
+def _verify(job: DeletionJob, token: str, storage: Storage) -> None:
     """No photo in scope present, no file of one left; then forget the file keys."""
     scope = _scope(job)
-    still = scope.filter(state=Photo.State.PRESENT).count()  # type: ignore[attr-defined]
+    still = scope.filter(state=Photo.State.PRESENT).count()
     if still:
         raise VerificationFailed(f"{still} photos in scope are still present after the last batch")
     checked: list[int] = []
-    for pk, keys in scope.values_list("pk", "file_keys").iterator(chunk_size=2000):  # type: ignore[attr-defined]
+    for pk, keys in scope.values_list("pk", "file_keys").iterator(chunk_size=2000):
         if not keys:
             continue
-        left = [key for key in keys if storage.exists(key)]  # type: ignore[attr-defined]
+        left = [key for key in keys if storage.exists(key)]
         if left:
             raise VerificationFailed(
                 f"{len(left)} files still exist after deletion, e.g. {left[0]!r}"
