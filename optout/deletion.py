@@ -67,6 +67,11 @@ FAILED_WHY = (
 )
 
 
+STOPPED_ERROR = (
+    "Its worker stopped on every attempt (killed, or an unexpected error: see the worker log)."
+)
+
+
 class VerificationFailed(Exception):
     """After the last batch, a photo in scope is still present or a file still exists."""
 
@@ -213,6 +218,18 @@ def _claim(job_id: int) -> Claimed | str:
             return f"already {job.status}"
         if job.status == J.RUNNING and job.heartbeat_at and job.heartbeat_at > now - _stale_after():
             return "another worker has it"
+        if job.status == J.RUNNING and job.attempts >= settings.DELETION_MAX_ATTEMPTS:
+            # Its worker stopped on every attempt: killed each time, or an error that
+            # is not on the transient list (the worker log has it). Stop sending it.
+            error = job.last_error or STOPPED_ERROR
+            DeletionJob.objects.filter(pk=job.pk).update(
+                status=J.FAILED, claim="", last_error=error, finished_at=now
+            )
+            if request.status == S.DELETING:
+                workflow.request_move(
+                    request=request, to=S.FAILED, actor="system", why=FAILED_WHY, expect=S.DELETING
+                )
+            return f"failed: {error}"
         if request.status in (S.CANCELLED, S.REJECTED):
             DeletionJob.objects.filter(pk=job.pk).update(status=J.CANCELLED, finished_at=now)
             return f"request {request.status}: nothing deleted"

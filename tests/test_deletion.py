@@ -509,3 +509,24 @@ def test_the_demo_has_files_to_delete_and_a_demo_request_completes_with_a_receip
     assert Photo.objects.filter(owner_nsid=owner.nsid, state="removed").count() == sum(
         per_dataset.values()
     )
+
+
+def test_a_job_whose_worker_stopped_on_every_attempt_fails_instead_of_looping(
+    request_in_two_datasets: RemovalRequest,
+    settings: Settings,
+    django_capture_on_commit_callbacks: Callable,
+) -> None:
+    request = request_in_two_datasets
+    approve(request, django_capture_on_commit_callbacks)
+    workflow.request_move(request=request, to=S.DELETING, actor="system")
+    job = request.deletion_jobs.get(dataset__slug="dif")
+    stopped = timezone.now() - timedelta(seconds=settings.DELETION_STALE_AFTER_SECONDS + 1)
+    DeletionJob.objects.filter(pk=job.pk).update(
+        status=J.RUNNING, heartbeat_at=stopped, attempts=settings.DELETION_MAX_ATTEMPTS
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert deletion.job_run(job_id=job.pk) == f"failed: {deletion.STOPPED_ERROR}"
+    job.refresh_from_db()
+    request.refresh_from_db()
+    assert (job.status, request.status) == (J.FAILED, S.FAILED)
+    assert deletions(default_storage) == []
