@@ -27,6 +27,14 @@ STEPS = [
     (S.DELETING, "Deleting"),
     (S.COMPLETED, "Completed"),
 ]
+# A person shown in a photo: their request is read by a maintainer first.
+SHOWN_STEPS = [
+    (S.PENDING_EMAIL, "Filed"),
+    (S.NEEDS_REVIEW, "Under review"),
+    (S.APPROVED, "Approved"),
+    (S.DELETING, "Deleting"),
+    (S.COMPLETED, "Completed"),
+]
 
 
 class FileForm(forms.Form):
@@ -182,7 +190,8 @@ def request_status(request: HttpRequest, token: str) -> HttpResponse:
     removal = _status_link(token).request
     total = removal.photos.count()
     removed = removal.photos.filter(state=Photo.State.REMOVED).count()
-    reached = [step for step, _ in STEPS]
+    steps = SHOWN_STEPS if removal.kind == RemovalRequest.Kind.SHOWN else STEPS
+    reached = [step for step, _ in steps]
     current = reached.index(removal.status) if removal.status in reached else -1
     if removal.status == S.FAILED:
         current = reached.index(S.DELETING)
@@ -194,7 +203,7 @@ def request_status(request: HttpRequest, token: str) -> HttpResponse:
         "removed": removed,
         "steps": [
             {"label": label, "done": i < current or finished, "now": i == current and not finished}
-            for i, (_, label) in enumerate(STEPS)
+            for i, (_, label) in enumerate(steps)
         ],
         "events": _labelled(removal.events.filter(public=True)),
         "photos": removal.photos.select_related("dataset").order_by("dataset__name", "flickr_id")[

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.core import mail
 from django.core.management import CommandError, call_command
 from django.db import connection
@@ -455,3 +455,12 @@ def test_with_auto_approval_off_a_verified_owner_request_waits_for_review(
     )
     assert filed.request.status == S.NEEDS_REVIEW
     assert list(filed.request.photos.all()) == [photo]
+
+
+def test_migrate_gives_the_maintainers_group_exactly_its_permissions() -> None:
+    Group.objects.filter(name="maintainers").delete()
+    call_command("migrate", verbosity=0)
+    group = Group.objects.get(name="maintainers")
+    codenames = set(group.permissions.values_list("codename", flat=True))
+    assert "approve_removalrequest" in codenames
+    assert not any(c.startswith(("delete_", "change_", "add_")) for c in codenames)

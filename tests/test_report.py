@@ -82,6 +82,13 @@ def test_a_filed_request_waits_for_the_email_then_goes_to_review(
     assert removal.status == S.NEEDS_REVIEW
     assert removal.events.filter(to_status=S.NEEDS_REVIEW, actor="requester").exists()
 
+    status = re.search(r"http://testserver(/r/[A-Za-z0-9_-]+/)", message.body)
+    assert status, message.body
+    page = client.get(status.group(1)).content.decode()
+    assert '<li class="now" aria-current="step">\n    Under review' in page
+    assert "I am the person in them" in page
+    assert "Flickr account" not in page
+
 
 def test_links_that_are_in_no_dataset_are_reported_back_and_nothing_is_filed(
     client: Client, photos: list[Photo]
