@@ -112,7 +112,10 @@ def request_create(
             return Filed(joinable, token, "joined")
 
         request = _request_insert(
-            identity=identity,
+            kind=RemovalRequest.Kind.OWNER,
+            status=S.VERIFIED,
+            owner_nsid=identity.nsid,
+            flickr_username=identity.username,
             email=email,
             future_releases=future_releases,
             scope=RemovalRequest.Scope.ALL if photo_ids is None else RemovalRequest.Scope.SELECTED,
@@ -143,22 +146,14 @@ def request_create(
         return Filed(request, token, "created")
 
 
-def _request_insert(
-    *, identity: Identity, email: str, future_releases: bool, scope: str
-) -> RemovalRequest:
+def _request_insert(**fields: object) -> RemovalRequest:
+    """A new request with a freshly drawn public id and the deadline from policy."""
+    deadline = timezone.now() + timedelta(days=settings.REQUEST_DEADLINE_DAYS)
     for _ in range(5):
         try:
             with transaction.atomic():
                 return RemovalRequest.objects.create(
-                    public_id=_public_id(),
-                    kind=RemovalRequest.Kind.OWNER,
-                    status=S.VERIFIED,
-                    owner_nsid=identity.nsid,
-                    flickr_username=identity.username,
-                    email=email,
-                    scope=scope,
-                    future_releases=future_releases,
-                    deadline=timezone.now() + timedelta(days=settings.REQUEST_DEADLINE_DAYS),
+                    public_id=_public_id(), deadline=deadline, **fields
                 )
         except IntegrityError:
             continue  # a public id collision (40 bits): draw again
@@ -371,12 +366,15 @@ def shown_request_create(
     if problems:
         raise ShownRequestInvalid(problems)
     with transaction.atomic():
-        request = _shown_insert(
+        request = _request_insert(
+            kind=RemovalRequest.Kind.SHOWN,
+            status=S.PENDING_EMAIL,
+            scope=RemovalRequest.Scope.SELECTED,
             email=email,
             relation=relation.strip(),
             statement=statement.strip(),
             contact=contact.strip(),
-            links_text=links_text.strip(),
+            photo_links=links_text.strip(),
         )
         photos = Photo.objects.filter(flickr_id__in=set(parsed.photo_ids.values()))
         _photos_add(request, set(photos.values_list("pk", flat=True)))
@@ -388,29 +386,6 @@ def shown_request_create(
         )
         emails.email_queue(request=request, kind="shown_received")
     return request
-
-
-def _shown_insert(
-    *, email: str, relation: str, statement: str, contact: str, links_text: str
-) -> RemovalRequest:
-    for _ in range(5):
-        try:
-            with transaction.atomic():
-                return RemovalRequest.objects.create(
-                    public_id=_public_id(),
-                    kind=RemovalRequest.Kind.SHOWN,
-                    status=S.PENDING_EMAIL,
-                    scope=RemovalRequest.Scope.SELECTED,
-                    email=email,
-                    relation=relation,
-                    statement=statement,
-                    contact=contact,
-                    photo_links=links_text,
-                    deadline=timezone.now() + timedelta(days=settings.REQUEST_DEADLINE_DAYS),
-                )
-        except IntegrityError:
-            continue  # a public id collision: draw again
-    raise RuntimeError("could not draw a free public id")
 
 
 def shown_unconfirmed_purge() -> int:
