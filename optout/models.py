@@ -215,6 +215,9 @@ class RemovalRequest(models.Model):
     reject_reason_code = models.CharField(
         max_length=32, blank=True, help_text="The standard reason picked; reject_reason is sent."
     )
+    # Set by optout.retention once the requester's email and words are gone; the
+    # row stays as the receipt of what was removed.
+    personal_data_erased_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

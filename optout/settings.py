@@ -298,6 +298,8 @@ REQUEST_DEADLINE_DAYS: int = env.int("REQUEST_DEADLINE_DAYS", default=30)
 # Verified owner requests go straight to the deletion queue; off: they wait in needs_review.
 AUTO_APPROVE_OWNER_REQUESTS: bool = env.bool("AUTO_APPROVE_OWNER_REQUESTS", default=True)
 CONFIRM_REMINDER_AFTER_HOURS: int = env.int("CONFIRM_REMINDER_AFTER_HOURS", default=48)
+# Days after a request closes before optout.retention erases the requester's email and words.
+RETENTION_DAYS: int = env.int("RETENTION_DAYS", default=90)
 PHOTOS_PER_PAGE: int = 48
 # Rate limits, per client IP per minute (optout.ratelimit). The check APIs
 # (/api/v1/check, /api/v2/query/urls/) share one counter.
@@ -330,4 +332,5 @@ CELERY_BEAT_SCHEDULE = {
     },
     "confirm-reminders": {"task": "optout.tasks.confirm_reminders_send", "schedule": 3600.0},
     "shown-unconfirmed-purge": {"task": "optout.tasks.shown_unconfirmed_purge", "schedule": 3600.0},
+    "personal-data-erase": {"task": "optout.tasks.personal_data_erase", "schedule": 86400.0},
 }

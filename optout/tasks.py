@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.conf import settings
 
-from optout import deletion, emails, services
+from optout import deletion, emails, retention, services
 
 
 @shared_task(
@@ -26,6 +26,11 @@ def confirm_reminders_send() -> int:
 @shared_task
 def shown_unconfirmed_purge() -> int:
     return services.shown_unconfirmed_purge()
+
+
+@shared_task
+def personal_data_erase() -> str:
+    return str(retention.personal_data_erase())
 
 
 @shared_task
