@@ -7,7 +7,6 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -155,12 +154,7 @@ def _photos_page(
     page: object,
     status: int = 200,
 ) -> HttpResponse:
-    per_dataset = (
-        Photo.objects.filter(owner_nsid=identity.nsid, state=Photo.State.PRESENT)
-        .values("dataset__name", "dataset__release")
-        .annotate(count=Count("pk"))
-        .order_by("dataset__name")
-    )
+    per_dataset = services.owner_photo_counts(nsid=identity.nsid)
     groups: dict[str, list[Photo]] = {}
     for photo in page.object_list:  # type: ignore[attr-defined]
         groups.setdefault(str(photo.dataset), []).append(photo)

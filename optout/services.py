@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from optout import emails, links, workflow
@@ -55,6 +55,16 @@ def owner_photos(*, nsid: str) -> QuerySet[Photo]:
         Photo.objects.filter(owner_nsid=nsid, state=Photo.State.PRESENT)
         .select_related("dataset")
         .order_by("dataset__name", "dataset_id", "flickr_id")
+    )
+
+
+def owner_photo_counts(*, nsid: str) -> QuerySet[Photo, dict[str, object]]:
+    """Per dataset (name, release): how many of the owner's photos are still present."""
+    return (
+        Photo.objects.filter(owner_nsid=nsid, state=Photo.State.PRESENT)
+        .values("dataset__name", "dataset__release")
+        .annotate(count=Count("pk"))
+        .order_by("dataset__name")
     )
 
 
