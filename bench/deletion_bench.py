@@ -46,6 +46,7 @@ def configure(bench_url: str, workdir: Path) -> dict[str, str]:
         "DATABASE_URL": bench_url,
         "DEBUG": "false",
         "SECRET_KEY": "bench-only",
+        "OWNER_KEY_SECRET": "bench-only",
         "VAR_DIR": str(workdir / "var"),
         "MEDIA_ROOT": str(workdir / "media"),
         "DJANGO_SETTINGS_MODULE": "optout.settings",

@@ -155,6 +155,7 @@ def main() -> None:
         "DATABASE_URL": bench_url,
         "DEBUG": "false",
         "SECRET_KEY": "bench-only",
+        "OWNER_KEY_SECRET": "bench-only",
         "VAR_DIR": str(workdir / "var"),
         "CONN_MAX_AGE": "0",
     }

@@ -169,6 +169,7 @@ def _server_env(args: argparse.Namespace, database_url: str, tmp: Path) -> dict[
         DATABASE_URL=database_url,
         DEBUG="false",
         SECRET_KEY="lookup-bench-only-" + os.urandom(8).hex(),
+        OWNER_KEY_SECRET="lookup-bench-only-" + os.urandom(8).hex(),
         ALLOWED_HOSTS="127.0.0.1",
         VAR_DIR=str(tmp / "var"),
         DJANGO_SETTINGS_MODULE=args.settings,

@@ -14,11 +14,11 @@ request (which queues the receipt).
 
 What a tombstone keeps: `flickr_id` and `dataset` (the receipt, the public
 removal list, and the unique row that keeps a re-import from inserting the
-photo again), `owner_nsid` (so the owner's look-up can say "N removed"; it is
-the pseudonymous id the owner gave us, never their name), `license` and
-`release`. Everything else a manifest told us about the person or the
-picture is cleared; `file_keys` is emptied once verification saw the files
-gone.
+photo again), `license` and `release`. Everything else a manifest told us
+about the person or the picture is cleared, the owner's NSID included: the
+photo's Suppression keeps the keyed hash of it instead (optout/owner_keys.py),
+which is all the owner's look-up needs to say "N removed". `file_keys` is
+emptied once verification saw the files gone.
 """
 
 import logging
@@ -28,7 +28,7 @@ import socket
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files.storage import Storage, default_storage
@@ -39,6 +39,7 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from optout import workflow
 from optout.models import DeletionJob, Photo, RemovalRequest, RequestPhoto, Suppression
+from optout.owner_keys import owner_key
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,7 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 CLEARED = {
     "title": "",
+    "owner_nsid": "",
     "owner_name": "",
     "page_url": "",
     "image_url": "",
@@ -277,15 +279,15 @@ def _batch(
             .select_for_update(of=("self",))
             .filter(state=Photo.State.PRESENT, pk__gt=after)
             .order_by("pk")
-            .values_list("pk", "flickr_id", "file_keys")[:size]
+            .values_list("pk", "file_keys", "dataset_id", "flickr_id", "owner_nsid")[:size]
         )
         if not rows:
             return None
-        for _, _, keys in rows:
+        for _, keys, *_ in rows:
             for key in keys or ():
                 storage.delete(key)
         now = timezone.now()
-        ids = [pk for pk, _, _ in rows]
+        ids = [pk for pk, *_ in rows]
         Photo.objects.filter(pk__in=ids, state=Photo.State.PRESENT).update(
             state=Photo.State.REMOVED,
             removed_at=now,
@@ -293,26 +295,31 @@ def _batch(
             updated_at=now,
             **CLEARED,
         )
-        _photos_suppress(ids, now)
+        _photos_suppress(
+            [(dataset_id, flickr_id, nsid) for _, _, dataset_id, flickr_id, nsid in rows], now
+        )
         DeletionJob.objects.filter(pk=job.pk).update(done=F("done") + len(rows), heartbeat_at=now)
     return ids[-1] if len(rows) == size else None
 
 
-def _photos_suppress(photo_ids: list[int], now: object) -> None:
-    """A photo Suppression per removed row, in one INSERT … SELECT (model instances
-    cost more than the insert itself); one already there is left as it is."""
-    placeholders = ", ".join(["%s"] * len(photo_ids))
+def _photos_suppress(photos: list[tuple[int, int, str]], now: datetime) -> None:
+    """A photo Suppression per removed (dataset, photo id, owner NSID), keyed to the
+    owner's hash, in one multi-row INSERT (model instances cost more than the
+    insert itself); one already there is left as it is."""
+    keys: dict[str, str] = {}
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    values: list[object] = []
+    for dataset_id, flickr_id, nsid in photos:
+        if nsid and nsid not in keys:
+            keys[nsid] = owner_key(nsid)
+        values += [Suppression.Kind.PHOTO, dataset_id, flickr_id, keys.get(nsid, ""), stamp]
+    rows = ", ".join(["(%s, %s, %s, %s, %s)"] * len(photos))
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {Suppression._meta.db_table} "  # noqa: S608 (a model's table name)
-            "(kind, dataset_id, flickr_id, owner_nsid, created_at) "
-            f"SELECT %s, dataset_id, flickr_id, '', %s FROM {Photo._meta.db_table} "
-            f"WHERE id IN ({placeholders}) ON CONFLICT DO NOTHING",
-            [
-                Suppression.Kind.PHOTO,
-                connection.ops.adapt_datetimefield_value(now),
-                *photo_ids,
-            ],
+            f"(kind, dataset_id, flickr_id, owner_key, created_at) VALUES {rows} "
+            "ON CONFLICT DO NOTHING",
+            values,
         )
 
 
@@ -366,10 +373,11 @@ def _finish(job: DeletionJob, token: str) -> str:
 
 
 def _owner_suppress(nsid: str) -> None:
+    key = owner_key(nsid)
     if not Suppression.objects.filter(
-        kind=Suppression.Kind.OWNER, owner_nsid=nsid, dataset__isnull=True
+        kind=Suppression.Kind.OWNER, owner_key=key, dataset__isnull=True
     ).exists():
-        Suppression.objects.create(kind=Suppression.Kind.OWNER, owner_nsid=nsid)
+        Suppression.objects.create(kind=Suppression.Kind.OWNER, owner_key=key)
 
 
 def job_release(*, job_id: int, error: BaseException) -> int:

@@ -121,7 +121,10 @@ class Suppression(models.Model):
     """What no import may bring back: a removed photo, or every photo of an owner.
 
     `dataset` empty means every dataset (an owner who asked to be kept out of
-    future releases of everything).
+    future releases of everything). `owner_key` is the keyed hash of the
+    owner's NSID (optout/owner_keys.py), never the NSID itself: for an owner
+    row, the owner kept out; for a photo row, whose photo it was (so their
+    look-up can say "N removed" without the tombstone keeping their NSID).
     """
 
     class Kind(models.TextChoices):
@@ -133,7 +136,7 @@ class Suppression(models.Model):
         Dataset, null=True, blank=True, on_delete=models.CASCADE, related_name="suppressions"
     )
     flickr_id = models.BigIntegerField(null=True, blank=True)
-    owner_nsid = models.CharField(max_length=32, blank=True)
+    owner_key = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -141,7 +144,7 @@ class Suppression(models.Model):
             models.CheckConstraint(
                 condition=(
                     models.Q(kind="photo", flickr_id__isnull=False)
-                    | models.Q(kind="owner", flickr_id__isnull=True) & ~models.Q(owner_nsid="")
+                    | models.Q(kind="owner", flickr_id__isnull=True) & ~models.Q(owner_key="")
                 ),
                 name="suppression_has_its_key",
             ),
@@ -153,11 +156,11 @@ class Suppression(models.Model):
         ]
         indexes = [
             models.Index(fields=["flickr_id"], name="suppression_photo_idx"),
-            models.Index(fields=["owner_nsid"], name="suppression_owner_idx"),
+            models.Index(fields=["owner_key", "dataset"], name="suppression_owner_key_idx"),
         ]
 
     def __str__(self) -> str:
-        target = self.flickr_id if self.kind == self.Kind.PHOTO else self.owner_nsid
+        target = self.flickr_id if self.kind == self.Kind.PHOTO else f"key {self.owner_key[:12]}…"
         return f"{self.kind} {target} ({self.dataset_id or 'all datasets'})"
 
 

@@ -3,8 +3,10 @@
 The request row stays as the receipt (public id, kind, status, dates, its photos
 through RequestPhoto, the tombstones and suppressions it made, the audit trail's
 rows). What the requester told us goes: email, statement, contact, relation,
-photo links, Flickr username, the free text of a rejection, the addresses on our
-email log, the hashed links, and any audit text that named them.
+photo links, Flickr username and NSID, the free text of a rejection, the
+addresses on our email log, the hashed links, and any audit text that named
+them. An owner who asked to stay out of future releases stays out: the
+suppression list holds only the keyed hash of the NSID (optout/owner_keys.py).
 """
 
 import logging
@@ -103,7 +105,11 @@ def _request_erase(*, pk: int, now: datetime) -> Erased | None:
             return None
         needles = [
             value
-            for value in {request.email.strip(), request.flickr_username.strip()}
+            for value in {
+                request.email.strip(),
+                request.flickr_username.strip(),
+                request.owner_nsid.strip(),
+            }
             # Short usernames would match ordinary words.
             if len(value) >= 3
         ]
@@ -121,6 +127,7 @@ def _request_erase(*, pk: int, now: datetime) -> Erased | None:
             relation="",
             photo_links="",
             flickr_username="",
+            owner_nsid="",
             reject_reason=REJECT_REASONS.get(request.reject_reason_code, ""),
             personal_data_erased_at=now,
             updated_at=now,
@@ -221,7 +228,7 @@ def privacy_report_build(*, now: datetime | None = None) -> PrivacyReport:
         ReportRow(
             "requests with an NSID",
             _by_age(RemovalRequest.objects.exclude(owner_nsid=""), "created_at", now),
-            "kept: binds the request",
+            "binds the request; erased with the rest",
         ),
         ReportRow(
             "email logs with an address",
@@ -245,7 +252,16 @@ def privacy_report_build(*, now: datetime | None = None) -> PrivacyReport:
         ReportRow(
             "suppressed owners",
             _by_age(Suppression.objects.filter(kind=Suppression.Kind.OWNER), "created_at", now),
-            "NSID in clear, kept",
+            "keyed hash of the NSID, kept",
+        ),
+        ReportRow(
+            "removed photos' owners",
+            _by_age(
+                Suppression.objects.filter(kind=Suppression.Kind.PHOTO).exclude(owner_key=""),
+                "created_at",
+                now,
+            ),
+            "keyed hash of the NSID, kept",
         ),
         ReportRow(
             "tombstones with an owner NSID",
@@ -254,7 +270,7 @@ def privacy_report_build(*, now: datetime | None = None) -> PrivacyReport:
                 "removed_at",
                 now,
             ),
-            "NSID in clear, kept",
+            "should be none: cleared at removal",
         ),
     ]
     cutoff = retention_cutoff(now=now)

@@ -39,6 +39,10 @@ def required(name: str, dev_default: str) -> str:
 
 
 SECRET_KEY = required("SECRET_KEY", "insecure-local-development-key-do-not-use-in-production")
+# The HMAC key of suppressed owners' NSIDs (optout/owner_keys.py). Separate from
+# SECRET_KEY, which may be rotated: this one must never change, or imports stop
+# recognising the owners who asked to be left out.
+OWNER_KEY_SECRET = required("OWNER_KEY_SECRET", "insecure-local-owner-key-do-not-use-in-production")
 ALLOWED_HOSTS: list[str] = env.list(
     "ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
 )

@@ -5,7 +5,8 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 
-from optout.models import Dataset, Photo, RemovalRequest, RequestPhoto
+from optout.models import Dataset, Photo, RemovalRequest, RequestPhoto, Suppression
+from optout.owner_keys import owner_key
 
 
 class DatasetFactory(factory.django.DjangoModelFactory):
@@ -31,6 +32,21 @@ class PhotoFactory(factory.django.DjangoModelFactory):
     server = "65535"
     secret = factory.Sequence(lambda n: f"{n:010x}")
     license = "Attribution License"
+
+
+def removed_photo(*, owner_nsid: str, **fields: object) -> Photo:
+    """A photo as the deletion pipeline leaves it: a tombstone without the owner's
+    NSID, and a photo suppression keyed to the hash of it."""
+    photo = PhotoFactory(
+        state=Photo.State.REMOVED, owner_nsid="", owner_name="", title="", **fields
+    )
+    Suppression.objects.create(
+        kind=Suppression.Kind.PHOTO,
+        dataset=photo.dataset,
+        flickr_id=photo.flickr_id,
+        owner_key=owner_key(owner_nsid),
+    )
+    return photo
 
 
 class RemovalRequestFactory(factory.django.DjangoModelFactory):

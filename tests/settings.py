@@ -8,6 +8,7 @@ import os
 import tempfile
 
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key")
+os.environ.setdefault("OWNER_KEY_SECRET", "tests-only-owner-key")
 os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="optout-test-"))
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 

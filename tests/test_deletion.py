@@ -28,6 +28,7 @@ from optout.models import (
     RequestLink,
     Suppression,
 )
+from optout.owner_keys import owner_key
 from tests.deletion_storage import deletions
 from tests.factories import DatasetFactory, PhotoFactory, RemovalRequestFactory
 from tests.fixtures_celery import _purge as purge
@@ -157,9 +158,14 @@ def test_a_removed_photo_is_a_tombstone_that_keeps_only_what_suppression_and_rec
         {},
         [],
     )
-    assert photo.owner_nsid == request.owner_nsid  # the owner's look-up still counts it
+    # No NSID on the tombstone: its suppression keeps the keyed hash, which is
+    # what the owner's look-up counts "removed" by.
+    assert photo.owner_nsid == ""
     assert Suppression.objects.filter(
-        kind="photo", dataset=photo.dataset, flickr_id=photo.flickr_id
+        kind="photo",
+        dataset=photo.dataset,
+        flickr_id=photo.flickr_id,
+        owner_key=owner_key(request.owner_nsid),
     ).exists()
     # No future-release wish: the owner's other photos may appear in later releases.
     assert not Suppression.objects.filter(kind="owner").exists()
@@ -172,9 +178,12 @@ def test_an_owner_who_asked_for_future_releases_is_suppressed_everywhere(
     request = RemovalRequestFactory(owner_nsid="33333333@N03", future_releases=True, photos=[photo])
     approve(request, django_capture_on_commit_callbacks)
     run_all(run_tasks, django_capture_on_commit_callbacks)
-    assert list(Suppression.objects.filter(kind="owner").values_list("owner_nsid", "dataset")) == [
-        ("33333333@N03", None)
+    assert list(Suppression.objects.filter(kind="owner").values_list("owner_key", "dataset")) == [
+        (owner_key("33333333@N03"), None)
     ]
+    # Nowhere in the suppression list, nor on the tombstone, in clear.
+    assert not Suppression.objects.filter(owner_key__contains="33333333").exists()
+    assert not Photo.objects.filter(owner_nsid="33333333@N03").exists()
 
 
 def test_reimporting_the_original_manifest_brings_no_removed_photo_back(
@@ -506,9 +515,11 @@ def test_the_demo_has_files_to_delete_and_a_demo_request_completes_with_a_receip
     assert filed.request.status == S.COMPLETED
     assert not any(default_storage.exists(key) for key in keys)
     assert Counter(deletions(default_storage)) == Counter(set(keys))
-    assert Photo.objects.filter(owner_nsid=owner.nsid, state="removed").count() == sum(
+    assert Photo.objects.filter(pk__in=[p.pk for p in photos], state="removed").count() == sum(
         per_dataset.values()
     )
+    removed = Suppression.objects.filter(kind="photo", owner_key=owner_key(owner.nsid))
+    assert removed.count() == sum(per_dataset.values())
 
 
 def test_a_job_whose_worker_stopped_on_every_attempt_fails_instead_of_looping(

@@ -15,6 +15,7 @@ from optout.importers.batches import parse_copy_line
 from optout.importers.readers import VIDEO, PhotoRow, Reject, read
 from optout.importers.sources import open_binary, sniff
 from optout.models import Dataset, Photo, Suppression
+from optout.owner_keys import owner_key
 from tests.factories import DatasetFactory, PhotoFactory
 from tests.manifests import NSID, OTHER_NSID, ffhq_file, write, yfcc_file, yfcc_row
 
@@ -372,7 +373,7 @@ def test_suppressed_photos_and_owners_are_not_brought_back(tmp_path: Path) -> No
     Suppression.objects.create(kind="photo", flickr_id=1, dataset=dataset)
     Suppression.objects.create(kind="photo", flickr_id=2)  # every dataset
     Suppression.objects.create(kind="photo", flickr_id=3, dataset=other)  # not this one
-    Suppression.objects.create(kind="owner", owner_nsid=OTHER_NSID)
+    Suppression.objects.create(kind="owner", owner_key=owner_key(OTHER_NSID))
     rows = [yfcc_row(n) for n in (1, 2, 3, 4)] + [yfcc_row(5, user_nsid=OTHER_NSID)]
 
     summary = import_file(yfcc_file(tmp_path / "dif.tsv", rows))
@@ -382,8 +383,27 @@ def test_suppressed_photos_and_owners_are_not_brought_back(tmp_path: Path) -> No
 
 
 @pytest.mark.django_db
+def test_an_owner_is_matched_by_the_keyed_hash_so_the_key_must_not_change(
+    tmp_path: Path, settings: Settings
+) -> None:
+    Suppression.objects.create(kind="owner", owner_key=owner_key(NSID))
+    rows = [yfcc_row(1), yfcc_row(2, user_nsid=OTHER_NSID)]
+
+    kept_out = import_file(yfcc_file(tmp_path / "dif.tsv", rows))
+    assert (kept_out.imported, kept_out.skipped_removed) == (1, 1)
+
+    # A deployment that changed OWNER_KEY_SECRET no longer recognises the owner:
+    # the reason README says to set it once and keep it.
+    settings.OWNER_KEY_SECRET = "another-secret"
+    again = import_file(yfcc_file(tmp_path / "dif2.tsv", rows))
+    assert (again.imported, again.skipped_removed) == (1, 0)
+
+
+@pytest.mark.django_db
 def test_an_owner_suppressed_for_another_dataset_still_comes_in_here(tmp_path: Path) -> None:
-    Suppression.objects.create(kind="owner", owner_nsid=NSID, dataset=DatasetFactory(slug="x"))
+    Suppression.objects.create(
+        kind="owner", owner_key=owner_key(NSID), dataset=DatasetFactory(slug="x")
+    )
 
     summary = import_file(yfcc_file(tmp_path / "dif.tsv", [yfcc_row(1)]))
 

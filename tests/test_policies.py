@@ -111,6 +111,7 @@ def production_env(**overrides: str) -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "optout.settings",
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
+        "OWNER_KEY_SECRET": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "optout.example.org",
         "SECURE_SSL_REDIRECT": "true",
         "SECURE_HSTS_SECONDS": "31536000",
@@ -148,3 +149,11 @@ def test_check_deploy_names_what_a_careless_production_environment_misses() -> N
     assert done.returncode != 0
     assert "security.W009" in done.stderr
     assert "security.W008" in done.stderr
+
+
+def test_production_without_the_owner_key_secret_stops_naming_it() -> None:
+    env = production_env()
+    del env["OWNER_KEY_SECRET"]
+    done = check_deploy(env)
+    assert done.returncode != 0
+    assert "The environment variable OWNER_KEY_SECRET is not set" in done.stderr

@@ -21,6 +21,7 @@ from optout.models import (
     RequestPhoto,
     Suppression,
 )
+from optout.owner_keys import owner_key
 from tests.factories import DatasetFactory, PhotoFactory, RemovalRequestFactory
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +34,7 @@ def closed_request(days_ago: float, status: str = S.COMPLETED, **fields: object)
     log, a status link and the audit trail of a real one."""
     dataset = DatasetFactory()
     photo = PhotoFactory(
-        dataset=dataset, state=Photo.State.REMOVED, removed_at=timezone.now(), owner_nsid="1@N01"
+        dataset=dataset, state=Photo.State.REMOVED, removed_at=timezone.now(), owner_nsid=""
     )
     closed_at = timezone.now() - timedelta(days=days_ago)
     fields = {"flickr_username": "beekeeper_bea", "email": "bea@example.org", **fields}
@@ -41,8 +42,10 @@ def closed_request(days_ago: float, status: str = S.COMPLETED, **fields: object)
         status=status, closed_at=closed_at, owner_nsid="1@N01", photos=[photo], **fields
     )
     Photo.objects.filter(pk=photo.pk).update(removed_by=request)
-    Suppression.objects.create(kind=Suppression.Kind.OWNER, owner_nsid="1@N01")
-    Suppression.objects.create(kind=Suppression.Kind.PHOTO, flickr_id=photo.flickr_id)
+    Suppression.objects.create(kind=Suppression.Kind.OWNER, owner_key=owner_key("1@N01"))
+    Suppression.objects.create(
+        kind=Suppression.Kind.PHOTO, flickr_id=photo.flickr_id, owner_key=owner_key("1@N01")
+    )
     EmailLog.objects.create(
         request=request, kind="received", dedupe_key=f"{request.pk}:received", to=request.email
     )
@@ -92,7 +95,7 @@ def test_it_erases_what_the_requester_told_us_after_the_retention_period() -> No
 def test_it_keeps_the_receipt_public_id_status_dates_photos_tombstones_and_suppressions() -> None:
     request = closed_request(days_ago=91)
     before = RemovalRequest.objects.values(
-        "public_id", "kind", "status", "owner_nsid", "created_at", "closed_at", "deadline"
+        "public_id", "kind", "status", "created_at", "closed_at", "deadline"
     ).get(pk=request.pk)
 
     retention.personal_data_erase()
@@ -101,7 +104,10 @@ def test_it_keeps_the_receipt_public_id_status_dates_photos_tombstones_and_suppr
     assert after == before
     assert RequestPhoto.objects.filter(request=request).count() == 1
     assert Photo.objects.filter(removed_by=request, state=Photo.State.REMOVED).count() == 1
-    assert Suppression.objects.filter(owner_nsid="1@N01").count() == 1
+    # The owner stays out of future releases by the keyed hash alone; the
+    # request no longer says whose it was.
+    assert RemovalRequest.objects.get(pk=request.pk).owner_nsid == ""
+    assert Suppression.objects.filter(kind="owner", owner_key=owner_key("1@N01")).count() == 1
     assert Suppression.objects.filter(kind=Suppression.Kind.PHOTO).count() == 1
 
 
@@ -263,7 +269,7 @@ def test_the_privacy_report_counts_personal_data_by_table_and_age() -> None:
         RemovalRequest.objects.filter(pk=request.pk).update(
             created_at=timezone.now() - timedelta(days=days)
         )
-    Suppression.objects.create(kind=Suppression.Kind.OWNER, owner_nsid="9@N01")
+    Suppression.objects.create(kind=Suppression.Kind.OWNER, owner_key=owner_key("9@N01"))
 
     text = report()
 
@@ -284,7 +290,9 @@ def test_the_privacy_report_says_what_the_next_run_erases_and_when_the_next_fall
     due = soon.closed_at + timedelta(days=90)
     assert "Next run erases: 2 requests." in text
     assert f"Next request to become due: {due:%Y-%m-%d %H:%M} UTC." in text
-    assert row(text, "tombstones with an owner NSID")[:4] == ["3", "0", "0", "3"]
+    assert row(text, "removed photos' owners")[:4] == ["3", "0", "0", "3"]
+    assert row(text, "tombstones with an owner NSID")[:4] == ["0", "0", "0", "0"]
+    assert row(text, "requests with an NSID")[:4] == ["3", "0", "0", "3"]
 
     retention.personal_data_erase()
 
@@ -292,3 +300,4 @@ def test_the_privacy_report_says_what_the_next_run_erases_and_when_the_next_fall
     assert "Next run erases: 0 requests." in after
     assert row(after, "requests with an email")[:4] == ["1", "0", "0", "1"]
     assert row(after, "email logs with an address")[:4] == ["1", "0", "0", "1"]
+    assert row(after, "requests with an NSID")[:4] == ["1", "0", "0", "1"]

@@ -25,6 +25,7 @@ from django.db.models import Count, Q
 
 from optout.importers.batches import parse_copy_line
 from optout.models import Photo, Suppression
+from optout.owner_keys import owner_keys
 
 STAGE = "optout_import_stage"
 DUPS = "optout_import_dups"
@@ -186,20 +187,38 @@ def _merged_keys() -> Iterator[tuple[int, str]]:
 
 
 def _drop_suppressed(cursor: CursorWrapper, dataset_id: int) -> int:
-    relevant = Suppression.objects.filter(dataset__isnull=True) | Suppression.objects.filter(
-        dataset_id=dataset_id
-    )
+    """Delete the staged rows a Suppression keeps out; returns how many.
+
+    Photos match by id. Owners are kept only as a keyed hash of their NSID, so
+    each distinct staged NSID is hashed here (a few hundred thousand per million
+    rows, well under a second) and the matching ones deleted; nothing is hashed
+    when no owner in scope is suppressed, the usual case.
+    """
+    relevant = Suppression.objects.filter(Q(dataset__isnull=True) | Q(dataset_id=dataset_id))
     if not relevant.exists():
         return 0
     table = Suppression._meta.db_table
-    scope = "(dataset_id IS NULL OR dataset_id = %s)"
     cursor.execute(
         f"DELETE FROM {STAGE} WHERE flickr_id IN "
-        f"(SELECT flickr_id FROM {table} WHERE kind = %s AND {scope}) "
-        f"OR owner_nsid IN (SELECT owner_nsid FROM {table} WHERE kind = %s AND {scope})",
-        [Suppression.Kind.PHOTO, dataset_id, Suppression.Kind.OWNER, dataset_id],
+        f"(SELECT flickr_id FROM {table} WHERE kind = %s "
+        "AND (dataset_id IS NULL OR dataset_id = %s))",
+        [Suppression.Kind.PHOTO, dataset_id],
     )
-    return cursor.rowcount
+    dropped = cursor.rowcount
+    kept_out = set(relevant.filter(kind=Suppression.Kind.OWNER).values_list("owner_key", flat=True))
+    if not kept_out:
+        return dropped
+    cursor.execute(f"SELECT DISTINCT owner_nsid FROM {STAGE} WHERE owner_nsid <> ''")
+    nsids = [nsid for (nsid,) in cursor.fetchall()]
+    matched = [nsid for key, nsid in owner_keys(nsids).items() if key in kept_out]
+    for start in range(0, len(matched), 500):
+        chunk = matched[start : start + 500]
+        cursor.execute(
+            f"DELETE FROM {STAGE} WHERE owner_nsid IN ({', '.join(['%s'] * len(chunk))})",
+            chunk,
+        )
+        dropped += cursor.rowcount
+    return dropped
 
 
 def _merge(

@@ -20,7 +20,8 @@ from optout.lookup.parse import (
     ResolverUnavailable,
     query_parse,
 )
-from optout.models import Dataset, Photo
+from optout.models import Dataset, Photo, Suppression
+from optout.owner_keys import owner_key
 
 # --- The answer -------------------------------------------------------------
 
@@ -109,79 +110,84 @@ class PhotoAnswer:
 def lookup_answer(*, text: str) -> OwnerAnswer | PhotoAnswer:
     """Answer a public look-up; raises a LookupProblem whose message is for the person.
 
-    One query whatever the number of datasets (two when a username has to be
-    asked of Flickr first).
+    One query whatever the number of datasets for an NSID or a photo; a
+    username first costs one more to find its NSID (and Flickr's answer when
+    the datasets do not know it).
     """
     query = query_parse(text=text)
     text = text.strip()
     if isinstance(query, PhotoQuery):
         return _photo_answer(text, query.photo_id)
     if query.nsid:
-        rows = _owner_rows(nsid=query.nsid)
-        return _owner_answer(text, query.nsid, "", rows)
+        return _owner_answer(text, query.nsid, "", _owner_rows(query.nsid))
     if not query.is_alias:
-        rows = _owner_rows(name=query.name)
-        if rows:
-            return _owner_answer(text, rows[0][0], query.name, rows)
+        nsid = _owner_by_name(query.name)
+        if nsid:
+            return _owner_answer(text, nsid, query.name, _owner_rows(nsid))
     nsid, username = _owner_resolve(query)
-    return _owner_answer(text, nsid, username, _owner_rows(nsid=nsid))
+    return _owner_answer(text, nsid, username, _owner_rows(nsid))
 
 
-# Raw SQL, one round trip per look-up: the look-up is the busiest page and is
-# benchmarked against a trivial view, so it cannot spend a round trip (and a
-# query plan) on the datasets list and another on the counts. Each dataset is
-# LEFT JOINed to this owner's photos in it, which the (owner_nsid, dataset)
-# index answers with one probe per dataset.
+# Raw SQL, one round trip for the counts: the look-up is the busiest page and
+# is benchmarked against a trivial view, so it cannot spend a round trip (and a
+# query plan) on the datasets list and another per count. Per dataset, the
+# (owner_nsid, dataset) index counts the owner's photos still present, and the
+# (owner_key, dataset) index of Suppression the ones removed: tombstones keep no
+# NSID, the photo's suppression keeps the keyed hash of it.
 _PHOTO = Photo._meta.db_table
 _DATASET = Dataset._meta.db_table
-_OWNER_COUNTS_SQL = """
-    WITH owner AS ({owner})
-    SELECT owner.owner_nsid, d.slug, d.name, d.release,
-           COUNT(p.id) FILTER (WHERE p.state = %s),
-           COUNT(p.id) FILTER (WHERE p.state = %s)
-    FROM owner CROSS JOIN {dataset} d
-    LEFT JOIN {photo} p ON p.dataset_id = d.id AND p.owner_nsid = owner.owner_nsid
-    GROUP BY owner.owner_nsid, d.id, d.slug, d.name, d.release
-    ORDER BY owner.owner_nsid, d.name, d.id
-"""
-_BY_NSID_SQL = _OWNER_COUNTS_SQL.format(
-    owner="SELECT CAST(%s AS varchar(32)) AS owner_nsid", dataset=_DATASET, photo=_PHOTO
-)
+_SUPPRESSION = Suppression._meta.db_table
+_OWNER_COUNTS_SQL = f"""
+    SELECT d.slug, d.name, d.release,
+           (SELECT COUNT(*) FROM {_PHOTO} p
+            WHERE p.dataset_id = d.id AND p.owner_nsid = %s AND p.state = %s),
+           (SELECT COUNT(*) FROM {_SUPPRESSION} s
+            WHERE s.dataset_id = d.id AND s.owner_key = %s AND s.kind = %s)
+    FROM {_DATASET} d
+    ORDER BY d.name, d.id
+"""  # noqa: S608 (table names from the models, values as parameters)
 # LIMIT 2: enough to tell one owner from several; lower() on both sides so
 # PostgreSQL uses the lower(owner_name) index.
-_BY_NAME_SQL = _OWNER_COUNTS_SQL.format(
-    owner=f"SELECT DISTINCT owner_nsid FROM {_PHOTO} "  # noqa: S608 (a model's table name)
-    "WHERE lower(owner_name) = lower(%s) AND owner_nsid <> '' LIMIT 2",
-    dataset=_DATASET,
-    photo=_PHOTO,
-)
+_NSIDS_BY_NAME_SQL = f"""
+    SELECT DISTINCT owner_nsid FROM {_PHOTO}
+    WHERE lower(owner_name) = lower(%s) AND owner_nsid <> '' LIMIT 2
+"""  # noqa: S608
 _PHOTO_STATES_SQL = f"""
     SELECT d.slug, d.name, d.release, p.state
     FROM {_DATASET} d LEFT JOIN {_PHOTO} p ON p.dataset_id = d.id AND p.flickr_id = %s
     ORDER BY d.name, d.id
 """  # noqa: S608 (table names from the models, values as parameters)
 
-OwnerRow = tuple[str, str, str, str, int, int]
+OwnerRow = tuple[str, str, str, int, int]
 
 
-def _owner_rows(*, nsid: str = "", name: str = "") -> list[OwnerRow]:
-    """(nsid, slug, name, release, present, removed) per dataset; none for an unknown name."""
-    sql, key = (_BY_NSID_SQL, nsid) if nsid else (_BY_NAME_SQL, name)
+def _owner_rows(nsid: str) -> list[OwnerRow]:
+    """(slug, name, release, present, removed) per dataset."""
     with connection.cursor() as cursor:
-        cursor.execute(sql, [key, Photo.State.PRESENT.value, Photo.State.REMOVED.value])
-        rows = cursor.fetchall()
-    if name and len({row[0] for row in rows}) > 1:
+        cursor.execute(
+            _OWNER_COUNTS_SQL,
+            [nsid, Photo.State.PRESENT.value, owner_key(nsid), Suppression.Kind.PHOTO.value],
+        )
+        return cursor.fetchall()
+
+
+def _owner_by_name(name: str) -> str:
+    """The NSID of the one owner the datasets know by this name; '' for none."""
+    with connection.cursor() as cursor:
+        cursor.execute(_NSIDS_BY_NAME_SQL, [name])
+        nsids = [nsid for (nsid,) in cursor.fetchall()]
+    if len(nsids) > 1:
         raise OwnerAmbiguous(
             f"More than one Flickr account has used the name “{name}” in the datasets "
             "we cover. " + EXAMPLES_HINT
         )
-    return rows
+    return nsids[0] if nsids else ""
 
 
 def _owner_answer(text: str, nsid: str, username: str, rows: list[OwnerRow]) -> OwnerAnswer:
     datasets = [
         DatasetCount(slug=slug, name=name, release=release, count=present, removed=removed)
-        for _, slug, name, release, present, removed in rows
+        for slug, name, release, present, removed in rows
     ]
     return OwnerAnswer(query=text, nsid=nsid, username=username, datasets=datasets)
 
@@ -206,9 +212,9 @@ def _owner_resolve(query: OwnerQuery) -> tuple[str, str]:
             # Without a Flickr key, the datasets' usernames are the best guess
             # for a path alias: most aliases equal the username, and the answer
             # is counts only anyway.
-            rows = _owner_rows(name=query.name)
-            if rows:
-                return rows[0][0], query.name
+            nsid = _owner_by_name(query.name)
+            if nsid:
+                return nsid, query.name
         raise _cannot_resolve(query.name) from None
 
 
