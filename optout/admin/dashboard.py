@@ -24,6 +24,24 @@ class Week:
     filed_pct: int  # bar heights, relative to the busiest week
     completed_pct: int
 
+    # The bars are drawn in a 100-unit-high SVG box, from the bottom; an empty
+    # week still shows a sliver, so it reads as "none" rather than missing.
+    @property
+    def filed_height(self) -> int:
+        return max(self.filed_pct, 1)
+
+    @property
+    def filed_top(self) -> int:
+        return 100 - self.filed_height
+
+    @property
+    def completed_height(self) -> int:
+        return max(self.completed_pct, 1)
+
+    @property
+    def completed_top(self) -> int:
+        return 100 - self.completed_height
+
 
 def overdue_requests() -> QuerySet[RemovalRequest]:
     """Open requests past their deadline, in the queue (not waiting for an email)."""

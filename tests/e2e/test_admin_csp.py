@@ -46,6 +46,11 @@ def test_the_admin_logs_in_lists_changes_and_acts_with_nothing_blocked(
         figures = page.locator(".dashboard-figures")
         expect(figures).to_be_visible()
         assert figures.evaluate("e => getComputedStyle(e).display") == "grid"
+        # This week's bar (both requests were filed now) is drawn full height, in
+        # SVG: a style attribute would have been blocked.
+        this_week = page.locator(".week-bars").last
+        assert this_week.locator(".bar-filed").get_attribute("height") == "100"
+        assert this_week.evaluate("e => e.getBoundingClientRect().height") > 100
 
         page.goto(f"{url}/admin/optout/removalrequest/?state=all")
         # actions.js runs: ticking "select all" updates the counter it draws.

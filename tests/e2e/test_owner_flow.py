@@ -12,6 +12,7 @@ artifacts/.
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -23,10 +24,10 @@ from optout.flickr_simulator import FlickrSimulator, RunningSimulator
 from optout.models import Photo, RemovalRequest
 from optout.settings import csp_config
 from tests.e2e.test_admin_queue import ARGS, ARTIFACTS, CHROMIUM
-from tests.e2e.test_report_page import AXE
 from tests.factories import DatasetFactory, PhotoFactory
 from tests.fixtures_flickr import ANA, BEES
 
+AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
 pytestmark = pytest.mark.django_db(transaction=True)
 S = RemovalRequest.Status
 RunTasks = Callable[[], list[str]]
