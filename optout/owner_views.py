@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -115,6 +116,17 @@ def _file(
         form.add_error("email", "Give an email address, so we can send you your request's link.")
     if selection["scope"] == "selected" and not selection["ids"]:
         form.add_error("photo", "Tick at least one photo, or choose “all my photos”.")
+    ticked = len(form.cleaned_data.get("photo") or ())
+    if selection["scope"] == "all" and ticked:
+        # Ticks with "all" chosen: removing everything would be more than the
+        # person may have meant, so ask rather than guess.
+        form.add_error(
+            "scope",
+            f"You ticked {ticked} photo{pluralize(ticked)} but chose “All {paginator.count} of "
+            "my photos”. Choose “Only the photos I tick below” to remove just "
+            f"{'those' if ticked > 1 else 'that one'}, or untick "
+            f"{'them' if ticked > 1 else 'it'} to remove all.",
+        )
     if form.errors:
         return _photos_page(request, identity, selection, form, paginator, page, status=400)
     try:

@@ -275,6 +275,30 @@ def test_it_asks_for_an_email_and_a_tick_before_filing(
     assert not RemovalRequest.objects.exists()
 
 
+def test_ticks_with_all_my_photos_chosen_are_questioned_not_taken_as_all(
+    client: Client, flickr_sim: FlickrSimulator, bees_photos: list[Photo]
+) -> None:
+    # Without JavaScript (which switches the choice on a tick), a person who ticks
+    # two photos and leaves "All 5 of my photos" chosen is asked what they meant.
+    signed_in(client)
+    ticked = [bees_photos[0].pk, bees_photos[1].pk]
+    mixed = client.post(
+        reverse("my_photos"),
+        {"scope": "all", "photo": ticked, "email": "b@example.org", "action": "file"},
+    )
+    assert mixed.status_code == 400
+    text = " ".join(mixed.content.decode().split())
+    assert (
+        "You ticked 2 photos but chose “All 5 of my photos”. Choose “Only the photos I tick "
+        "below” to remove just those, or untick them to remove all." in text
+    )
+    assert not RemovalRequest.objects.exists()
+
+    file_request(client, scope="selected", photo=ticked)
+    removal = RemovalRequest.objects.get()
+    assert set(removal.photos.values_list("pk", flat=True)) == set(ticked)
+
+
 def test_an_owner_with_no_photos_is_told_so_and_no_request_is_made(
     client: Client, flickr_sim: FlickrSimulator, bees_photos: list[Photo]
 ) -> None:
