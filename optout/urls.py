@@ -10,6 +10,7 @@ urlpatterns = [
     path("robots.txt", policies.robots_txt, name="robots_txt"),
     path(".well-known/tdmrep.json", policies.tdmrep_json, name="tdmrep_json"),
     path(".well-known/tdm-policy.json", policies.tdm_policy, name="tdm_policy"),
+    path("favicon.ico", policies.favicon, name="favicon"),
     path("signin/flickr/", signin.flickr_signin, name="flickr_signin"),
     path("signin/flickr/callback/", signin.flickr_callback, name="flickr_callback"),
     path("me/photos/", owner_views.my_photos, name="my_photos"),

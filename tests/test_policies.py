@@ -157,3 +157,11 @@ def test_production_without_the_owner_key_secret_stops_naming_it() -> None:
     done = check_deploy(env)
     assert done.returncode != 0
     assert "The environment variable OWNER_KEY_SECRET is not set" in done.stderr
+
+
+def test_the_favicon_every_browser_asks_for_is_there(client: Client) -> None:
+    response = client.get("/favicon.ico")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/svg+xml"
+    assert response.content.startswith(b"<svg")
+    assert response["X-Robots-Tag"] == "noai, noimageai"
