@@ -320,6 +320,27 @@ def test_retry_in_each_state_shows_the_last_error_first(queue: Client, state: st
         assert f"{removal.public_id} not retried:" in page
 
 
+def test_a_running_job_shows_which_worker_holds_it_and_its_last_heartbeat(queue: Client) -> None:
+    dif, ffhq = DatasetFactory(slug="dif"), DatasetFactory(slug="ffhq")
+    removal = RemovalRequestFactory(status=S.DELETING)
+    now = timezone.now()
+    DeletionJob.objects.create(
+        request=removal, dataset=dif, status=DeletionJob.Status.RUNNING, total=9, done=4,
+        claim="t1", claimed_by="worker-2:4711", heartbeat_at=now - timedelta(minutes=12),
+        queued_at=now,
+    )  # fmt: skip
+    DeletionJob.objects.create(
+        request=removal, dataset=ffhq, status=DeletionJob.Status.DONE, total=2, done=2,
+        claimed_by="worker-1:99", queued_at=now,
+    )  # fmt: skip
+    url = reverse("admin:optout_removalrequest_change", args=[removal.pk])
+    page = " ".join(queue.get(url).content.decode().split())
+    assert "4 of 9" in page
+    # (split() takes the no-break space timesince puts between number and unit)
+    assert "worker-2:4711, last heartbeat 12 minutes ago" in page
+    assert "worker-1:99" not in page  # a finished job is held by nobody
+
+
 @pytest.mark.parametrize("state", ALL_STATES)
 def test_an_internal_note_goes_on_the_timeline_in_any_state(queue: Client, state: str) -> None:
     removal = RemovalRequestFactory(status=state)

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.timesince import timesince
 
 from optout import services
 from optout.models import (
@@ -211,8 +212,19 @@ class DeletionJobInline(ReadOnlyInline):
         "attempts",
         "last_error",
         "started_at",
+        "worker",
         "finished_at",
     )
+
+    @admin.display(description="worker")
+    def worker(self, job: Any) -> str:
+        """Which worker holds a running job and when it last said so: a stalled
+        heartbeat is what the sweeper re-queues, so a maintainer can see it coming."""
+        if job.status != DeletionJob.Status.RUNNING or not job.claimed_by:
+            return "—"
+        if job.heartbeat_at is None:
+            return job.claimed_by
+        return f"{job.claimed_by}, last heartbeat {timesince(job.heartbeat_at)} ago"
 
     @admin.display(description="progress")
     def progress(self, job: Any) -> str:
