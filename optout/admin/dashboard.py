@@ -24,23 +24,29 @@ class Week:
     filed_pct: int  # bar heights, relative to the busiest week
     completed_pct: int
 
-    # The bars are drawn in a 100-unit-high SVG box, from the bottom; an empty
-    # week still shows a sliver, so it reads as "none" rather than missing.
     @property
-    def filed_height(self) -> int:
-        return max(self.filed_pct, 1)
+    def filed_bar(self) -> "Bar":
+        return Bar(self.filed_pct)
 
     @property
-    def filed_top(self) -> int:
-        return 100 - self.filed_height
+    def completed_bar(self) -> "Bar":
+        return Bar(self.completed_pct)
+
+
+@dataclass(frozen=True)
+class Bar:
+    """A bar in the 100-unit-high SVG box, drawn from the bottom; an empty week
+    still shows a sliver, so it reads as "none" rather than missing."""
+
+    pct: int
 
     @property
-    def completed_height(self) -> int:
-        return max(self.completed_pct, 1)
+    def height(self) -> int:
+        return max(self.pct, 1)
 
     @property
-    def completed_top(self) -> int:
-        return 100 - self.completed_height
+    def top(self) -> int:
+        return 100 - self.height
 
 
 def overdue_requests() -> QuerySet[RemovalRequest]:
