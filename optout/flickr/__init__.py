@@ -1,0 +1,46 @@
+"""The one seam to Flickr: three REST look-ups and the OAuth 1.0a sign-in.
+
+Everything here talks to settings.FLICKR_API_URL / FLICKR_OAUTH_URL, so the
+local simulator (optout.flickr_simulator) stands in for Flickr in tests and
+under `make run`. Callers see small frozen dataclasses and the FlickrError
+family below, whose messages can be shown to a person as they are.
+
+Public API: `user_find`, `photo_owner` (REST) and `signin_start`,
+`signin_finish` (OAuth). No access token ever leaves `signin_finish`.
+"""
+
+from optout.flickr.oauth import signin_finish, signin_start
+from optout.flickr.rest import photo_owner, user_find
+from optout.flickr.types import (
+    NSID_RE,
+    PATH_ALIAS_RE,
+    PHOTO_ID_RE,
+    FlickrError,
+    FlickrIdentity,
+    FlickrNotConfigured,
+    FlickrNotFound,
+    FlickrPhoto,
+    FlickrRefused,
+    FlickrUnavailable,
+    FlickrUser,
+    SigninStart,
+)
+
+__all__ = [
+    "NSID_RE",
+    "PATH_ALIAS_RE",
+    "PHOTO_ID_RE",
+    "FlickrError",
+    "FlickrIdentity",
+    "FlickrNotConfigured",
+    "FlickrNotFound",
+    "FlickrPhoto",
+    "FlickrRefused",
+    "FlickrUnavailable",
+    "FlickrUser",
+    "SigninStart",
+    "photo_owner",
+    "signin_finish",
+    "signin_start",
+    "user_find",
+]
