@@ -28,18 +28,17 @@ import socket
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.storage import Storage, default_storage
-from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db import InterfaceError, OperationalError, transaction
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
-from optout import workflow
-from optout.models import DeletionJob, Photo, RemovalRequest, RequestPhoto, Suppression
-from optout.owner_keys import owner_key
+from optout import suppressions, workflow
+from optout.models import DeletionJob, Photo, RemovalRequest, RequestPhoto
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +122,6 @@ def jobs_prepare(*, request: RemovalRequest) -> list[int]:
 
 
 def _photo_counts(request: RemovalRequest) -> list[tuple[int, int]]:
-    from django.db.models import Count
-
     return list(
         Photo.objects.filter(requestphoto__request=request)
         .values_list("dataset_id")
@@ -295,32 +292,11 @@ def _batch(
             updated_at=now,
             **CLEARED,
         )
-        _photos_suppress(
+        suppressions.photos_suppress(
             [(dataset_id, flickr_id, nsid) for _, _, dataset_id, flickr_id, nsid in rows], now
         )
         DeletionJob.objects.filter(pk=job.pk).update(done=F("done") + len(rows), heartbeat_at=now)
     return ids[-1] if len(rows) == size else None
-
-
-def _photos_suppress(photos: list[tuple[int, int, str]], now: datetime) -> None:
-    """A photo Suppression per removed (dataset, photo id, owner NSID), keyed to the
-    owner's hash, in one multi-row INSERT (model instances cost more than the
-    insert itself); one already there is left as it is."""
-    keys: dict[str, str] = {}
-    stamp = connection.ops.adapt_datetimefield_value(now)
-    values: list[object] = []
-    for dataset_id, flickr_id, nsid in photos:
-        if nsid and nsid not in keys:
-            keys[nsid] = owner_key(nsid)
-        values += [Suppression.Kind.PHOTO, dataset_id, flickr_id, keys.get(nsid, ""), stamp]
-    rows = ", ".join(["(%s, %s, %s, %s, %s)"] * len(photos))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {Suppression._meta.db_table} "  # noqa: S608 (a model's table name)
-            f"(kind, dataset_id, flickr_id, owner_key, created_at) VALUES {rows} "
-            "ON CONFLICT DO NOTHING",
-            values,
-        )
 
 
 def _verify(job: DeletionJob, token: str, storage: Storage) -> None:
@@ -359,7 +335,7 @@ def _finish(job: DeletionJob, token: str) -> str:
         if request.deletion_jobs.exclude(status=J.DONE).exists():
             return "done; other datasets to go"
         if request.future_releases and request.owner_nsid:
-            _owner_suppress(request.owner_nsid)
+            suppressions.owner_suppress(request.owner_nsid)
         removed = Photo.objects.filter(requestphoto__request=request, state=Photo.State.REMOVED)
         count = removed.count()
         workflow.request_move(
@@ -370,14 +346,6 @@ def _finish(job: DeletionJob, token: str) -> str:
             expect=S.DELETING,
         )
     return "done; request completed"
-
-
-def _owner_suppress(nsid: str) -> None:
-    key = owner_key(nsid)
-    if not Suppression.objects.filter(
-        kind=Suppression.Kind.OWNER, owner_key=key, dataset__isnull=True
-    ).exists():
-        Suppression.objects.create(kind=Suppression.Kind.OWNER, owner_key=key)
 
 
 def job_release(*, job_id: int, error: BaseException) -> int:
