@@ -34,6 +34,7 @@ from optout.importers.readers import (
     yfcc_item,
     yfcc_layout,
 )
+from optout.importers.rows import WIDTHS
 from optout.importers.sources import open_binary
 
 ROWS_PER_BATCH: Final = 5000
@@ -66,24 +67,28 @@ def escape(value: str) -> str:
     return value
 
 
-def copy_line(row: PhotoRow) -> str:
-    """A PhotoRow as one COPY text line of the staging table."""
+def copy_line(row: PhotoRow, *, line: bool = True) -> str:
+    """A PhotoRow as one COPY text line of the staging table (without its first
+    column, the line number, when not `line`: a dataset's new partition).
+
+    Text is cut to the photo table's widths, as the merge does, since a new
+    partition takes the rows as they come."""
     keys = _json(row.file_keys) if row.file_keys else "[]"
     extra = _json(row.extra) if row.extra else "{}"
     return (
-        "\t".join(
+        (f"{row.line}\t" if line else "")
+        + "\t".join(
             (
-                str(row.line),
                 str(row.flickr_id),
-                escape(row.owner_nsid),
-                escape(row.owner_name),
-                escape(row.title),
-                escape(row.page_url),
-                escape(row.image_url),
+                escape(row.owner_nsid[: WIDTHS["owner_nsid"]]),
+                escape(row.owner_name[: WIDTHS["owner_name"]]),
+                escape(row.title[: WIDTHS["title"]]),
+                escape(row.page_url[: WIDTHS["page_url"]]),
+                escape(row.image_url[: WIDTHS["image_url"]]),
                 NULL if row.farm is None else str(row.farm),
-                escape(row.server),
-                escape(row.secret),
-                escape(row.license),
+                escape(row.server[: WIDTHS["server"]]),
+                escape(row.secret[: WIDTHS["secret"]]),
+                escape(row.license[: WIDTHS["license"]]),
                 escape(keys),
                 escape(extra),
             )
@@ -108,16 +113,19 @@ def parse_copy_line(line: str) -> list[str | None]:
     return values
 
 
-def batches(stream: BinaryIO, fmt: str, position: Any = None) -> Iterator[Batch]:
-    """The file's rows as COPY batches; `position()` gives the raw file's offset."""
+def batches(
+    stream: BinaryIO, fmt: str, position: Any = None, *, line: bool = True
+) -> Iterator[Batch]:
+    """The file's rows as COPY batches; `position()` gives the raw file's offset.
+    `line`: with the line number as first column (see `copy_line`)."""
     if fmt == "yfcc100m":
-        yield from _yfcc_batches(stream, position)
+        yield from _yfcc_batches(stream, position, line)
         return
     batch, lines = Batch(), []
     for item in read(stream, fmt):
         batch.read += 1
         if type(item) is PhotoRow:
-            lines.append(copy_line(item))
+            lines.append(copy_line(item, line=line))
         elif item is VIDEO:
             batch.videos += 1
         else:
@@ -136,7 +144,7 @@ def _done(batch: Batch, lines: list[str], position: Any) -> Batch:
     return batch
 
 
-def _yfcc_batches(stream: BinaryIO, position: Any) -> Iterator[Batch]:
+def _yfcc_batches(stream: BinaryIO, position: Any, with_line: bool = True) -> Iterator[Batch]:
     """read_yfcc's rows as COPY text, the common line without a PhotoRow.
 
     A line takes the fast way only when nothing in it needs a rule: ASCII (so
@@ -147,6 +155,10 @@ def _yfcc_batches(stream: BinaryIO, position: Any) -> Iterator[Batch]:
     reader = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
     readline = reader.readline
     fullmatch = NSID_RE.fullmatch
+    nsid_width, page_width, image_width = (
+        WIDTHS[k] for k in ("owner_nsid", "page_url", "image_url")
+    )
+    server_width, secret_width = WIDTHS["server"], WIDTHS["secret"]
     layout = None
     number = 0
     batch, fast, slow = Batch(), _FastRows(), []
@@ -182,10 +194,15 @@ def _yfcc_batches(stream: BinaryIO, position: Any) -> Iterator[Batch]:
         ):
             fast.encoded.append("\t".join(encoded(cols)))
             page_url, download_url, server, secret = plain(cols)
-            fast.head.append(f"{number}\t{int(pid)}\t{owner}\t")
+            fast.head.append(
+                f"{number}\t{int(pid)}\t{owner[:nsid_width]}\t"
+                if with_line
+                else f"{int(pid)}\t{owner[:nsid_width]}\t"
+            )
             fast.tail.append(
-                f"{page_url}\t{download_url}\t{int(farm_id) if farm_id else NULL}\t"
-                f"{server}\t{secret}\t"
+                f"{page_url[:page_width]}\t{download_url[:image_width]}\t"
+                f"{int(farm_id) if farm_id else NULL}\t"
+                f"{server[:server_width]}\t{secret[:secret_width]}\t"
             )
             fast.extra.append(
                 ",".join([f'"{name}":{_quoted(cols[i])}' for name, i in at_extra if cols[i]])
@@ -193,7 +210,7 @@ def _yfcc_batches(stream: BinaryIO, position: Any) -> Iterator[Batch]:
         elif (item := yfcc_item(number, line, layout)) is VIDEO:
             batch.videos += 1
         elif type(item) is PhotoRow:
-            slow.append(copy_line(item))
+            slow.append(copy_line(item, line=with_line))
         else:
             batch.rejects.append(item)  # type: ignore[arg-type]
         if batch.read == ROWS_PER_BATCH:
@@ -202,6 +219,10 @@ def _yfcc_batches(stream: BinaryIO, position: Any) -> Iterator[Batch]:
     reader.detach()
     if batch.read:
         yield _done(batch, [*fast.lines(), *slow], position)
+
+
+_NAME_WIDTH, _TITLE_WIDTH = WIDTHS["owner_name"], WIDTHS["title"]
+_LICENSE_WIDTH = WIDTHS["license"]
 
 
 class _FastRows:
@@ -226,6 +247,9 @@ class _FastRows:
     @staticmethod
     def _line(head: str, text: list[str], tail: str, extra: str) -> str:
         nickname, title, license_name, taken = text
+        nickname = nickname[:_NAME_WIDTH]
+        title = title[:_TITLE_WIDTH]
+        license_name = license_name[:_LICENSE_WIDTH]
         if taken:
             taken = f'"date_taken":{_quoted(taken)}'
             extra = f"{extra},{taken}" if extra else taken
@@ -239,7 +263,7 @@ class _FastRows:
 # -- the reading child -------------------------------------------------------------
 
 
-def parallel(path: Path, fmt: str) -> Iterator[Batch]:
+def parallel(path: Path, fmt: str, *, line: bool = True) -> Iterator[Batch]:
     """`batches` of the file at `path`, read in a child process.
 
     The child's exceptions (a damaged archive, a read error) are raised here, in
@@ -248,7 +272,7 @@ def parallel(path: Path, fmt: str) -> Iterator[Batch]:
     """
     context = multiprocessing.get_context("spawn")
     queue = context.Queue(maxsize=QUEUE_BATCHES)
-    child = context.Process(target=_produce, args=(str(path), fmt, queue), daemon=True)
+    child = context.Process(target=_produce, args=(str(path), fmt, queue, line), daemon=True)
     child.start()
     try:
         while True:
@@ -272,10 +296,10 @@ def parallel(path: Path, fmt: str) -> Iterator[Batch]:
         queue.close()
 
 
-def _produce(path: str, fmt: str, queue: Any) -> None:
+def _produce(path: str, fmt: str, queue: Any, line: bool) -> None:
     try:
         with open_binary(Path(path)) as (stream, raw):
-            for batch in batches(stream, fmt, raw.tell):
+            for batch in batches(stream, fmt, raw.tell, line=line):
                 queue.put(batch)
     except Exception as exc:  # every failure goes to the parent, which decides
         queue.put(exc)
