@@ -255,7 +255,10 @@ CLOSED_STATUSES = frozenset(
 
 class RequestPhoto(models.Model):
     request = models.ForeignKey(RemovalRequest, on_delete=models.CASCADE)
-    photo = models.ForeignKey(Photo, on_delete=models.CASCADE)
+    # No database constraint: on PostgreSQL optout_photo is partitioned by dataset and
+    # its key is (id, dataset_id) (migration 0008). Photos are never deleted but with
+    # their dataset, through the ORM, which cascades here.
+    photo = models.ForeignKey(Photo, on_delete=models.CASCADE, db_constraint=False)
 
     class Meta:
         constraints = [

@@ -5,8 +5,12 @@ COPY (psycopg 3), SQLite as parsed rows through executemany; both then run
 the same statements: fold duplicate photo ids, drop what a Suppression keeps
 out, and merge into the photo table without ever touching a removed photo.
 A dataset's first import is a plain INSERT in photo id order; later ones an
-INSERT … SELECT … ON CONFLICT DO UPDATE. The caller runs all of this inside
-one transaction, so a failure at any step leaves nothing behind.
+INSERT … SELECT … ON CONFLICT DO UPDATE. On PostgreSQL a dataset's first
+import (`fresh`) skips the staging table: its rows are COPYed straight into
+a new table that becomes the dataset's partition of the photo table (see
+`partitions`), and are folded and filtered there, through a temporary view
+that stands in for the staging table. The caller runs all of this inside one
+transaction, so a failure at any step leaves nothing behind.
 """
 
 # Only constants and model table names are spliced into SQL here; values are parameters.
@@ -19,10 +23,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 from django.db.backends.utils import CursorWrapper
 from django.db.models import Count, Q
 
+from optout.importers import partitions
 from optout.importers.batches import parse_copy_line
 from optout.models import Photo, Suppression
 from optout.owner_keys import owner_keys
@@ -57,10 +62,19 @@ class LoadResult:
     merge_seconds: float
 
 
-def load(*, dataset_id: int, chunks: Iterable[bytes], release: str, now: datetime) -> LoadResult:
+def load(
+    *,
+    dataset_id: int,
+    chunks: Iterable[bytes],
+    release: str,
+    now: datetime,
+    fresh: bool = False,
+) -> LoadResult:
     """Stage `chunks` (COPY text) and merge them into the dataset's photos.
 
-    Call inside a transaction.
+    `fresh`: the dataset's first import into a partition of its own (only when
+    `partitions.fresh_possible`); `chunks` then have no line column (the rows'
+    ids, handed out in file order, stand for it). Call inside a transaction.
     """
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -71,6 +85,8 @@ def load(*, dataset_id: int, chunks: Iterable[bytes], release: str, now: datetim
             # the most recent commits may be lost).
             cursor.execute("SET LOCAL synchronous_commit = off")
         _drop_temporary_tables(cursor)
+        if fresh:
+            return _load_fresh(cursor, dataset_id, chunks, release, now)
         columns = ", ".join(f"{name} {_TYPES.get(name, 'text')}" for name in COLUMNS)
         cursor.execute(f"CREATE TEMPORARY TABLE {STAGE} ({columns})")
         stage = _copy if connection.vendor == "postgresql" else _insert
@@ -95,6 +111,49 @@ def load(*, dataset_id: int, chunks: Iterable[bytes], release: str, now: datetim
         updated=written - imported,
         total=total,
         present=present,
+        stage_seconds=staged_at - started,
+        merge_seconds=time.perf_counter() - staged_at,
+    )
+
+
+def _load_fresh(
+    cursor: CursorWrapper, dataset_id: int, chunks: Iterable[bytes], release: str, now: datetime
+) -> LoadResult:
+    started = time.perf_counter()
+    table = partitions.create(cursor, dataset_id, release=release, now=now)
+    with cursor.copy(f"COPY {table} ({', '.join(_PHOTO_FIELDS)}) FROM STDIN") as copy:
+        for chunk in chunks:
+            copy.write(chunk)
+    staged = cursor.rowcount
+    staged_at = time.perf_counter()
+    # The folding and the suppression filter work on the staging table by name; a
+    # view of the new table under that name (updatable: one table, plain columns)
+    # lets them work there. Its ids were handed out in file order, like lines.
+    cursor.execute(
+        f"CREATE TEMPORARY VIEW {STAGE} AS SELECT id AS line, {', '.join(_PHOTO_FIELDS)} "
+        f"FROM {table}"
+    )
+    try:
+        with transaction.atomic():
+            partitions.add_key(cursor, dataset_id)
+        duplicates = 0
+    except IntegrityError:
+        duplicates = _fold_duplicates(cursor, keys_type="jsonb")
+        partitions.add_key(cursor, dataset_id)
+    suppressed = _drop_suppressed(cursor, dataset_id)
+    cursor.execute(f"DROP VIEW pg_temp.{STAGE}")
+    _drop_temporary_tables(cursor)
+    partitions.attach(cursor, dataset_id)
+    written = staged - duplicates - suppressed
+    return LoadResult(
+        staged=staged,
+        duplicates=duplicates,
+        suppressed=suppressed,
+        kept_removed=0,
+        imported=written,
+        updated=0,
+        total=written,
+        present=written,
         stage_seconds=staged_at - started,
         merge_seconds=time.perf_counter() - staged_at,
     )
@@ -136,10 +195,12 @@ def _batches(values: Iterator[tuple[Any, ...]]) -> Iterator[list[tuple[Any, ...]
         yield batch
 
 
-def _fold_duplicates(cursor: CursorWrapper) -> int:
+def _fold_duplicates(cursor: CursorWrapper, *, keys_type: str = "text") -> int:
     """Keep the first row (lowest line) of each photo id and give it the file keys of
     all its rows: FFHQ lists one Flickr photo once per face it cropped from it, and
-    every one of those files must be found again when the photo is removed."""
+    every one of those files must be found again when the photo is removed.
+
+    `keys_type`: the type of the stage's file_keys (jsonb in a new partition)."""
     cursor.execute(
         f"CREATE TEMPORARY TABLE {DUPS} AS SELECT flickr_id, MIN(line) AS keep "
         f"FROM {STAGE} GROUP BY flickr_id HAVING COUNT(*) > 1"
@@ -147,8 +208,10 @@ def _fold_duplicates(cursor: CursorWrapper) -> int:
     cursor.execute(f"SELECT COUNT(*) FROM {DUPS}")
     if not cursor.fetchone()[0]:
         return 0
-    cursor.execute(f"CREATE TEMPORARY TABLE {MERGED_KEYS} (line bigint PRIMARY KEY, keys text)")
-    insert = f"INSERT INTO {MERGED_KEYS} (line, keys) VALUES (%s, %s)"
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {MERGED_KEYS} (line bigint PRIMARY KEY, keys {keys_type})"
+    )
+    insert = f"INSERT INTO {MERGED_KEYS} (line, keys) VALUES (%s, CAST(%s AS {keys_type}))"
     for batch in _batches(_merged_keys()):
         cursor.executemany(insert, batch)
     cursor.execute(
@@ -168,7 +231,7 @@ def _merged_keys() -> Iterator[tuple[int, str]]:
     # A server-side cursor on PostgreSQL: a file of nothing but duplicates stays streamed.
     with connection.chunked_cursor() as rows:
         rows.execute(
-            f"SELECT s.flickr_id, s.line, s.file_keys FROM {STAGE} s "
+            f"SELECT s.flickr_id, s.line, CAST(s.file_keys AS TEXT) FROM {STAGE} s "
             f"JOIN {DUPS} d ON d.flickr_id = s.flickr_id ORDER BY s.flickr_id, s.line"
         )
         group, keep, keys, first = None, 0, [], []

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from optout.importers import batches
+from optout.importers import batches, partitions
 from optout.importers.batches import Batch
 from optout.importers.loader import load
 from optout.importers.rows import Reject
@@ -164,13 +164,16 @@ def dataset_import(
             dataset.release = summary.release = release or dataset.release
             dataset.save()
             size = path.stat().st_size
-            with _batches(path, sniffed.fmt, size) as read:
+            # Decided before reading: a new partition's rows carry no line number.
+            fresh = partitions.fresh_possible(dataset.pk)
+            with _batches(path, sniffed.fmt, size, line=not fresh) as read:
                 chunks = _counted(_guarded(read, path), summary, rejects_file, size, progress)
                 result = load(
                     dataset_id=dataset.pk,
                     chunks=chunks,
                     release=dataset.release,
                     now=timezone.now(),
+                    fresh=fresh,
                 )
             summary.imported = result.imported
             summary.updated = result.updated
@@ -195,18 +198,18 @@ def dataset_import(
 
 
 @contextmanager
-def _batches(path: Path, fmt: str, size: int) -> Iterator[Iterator[Batch]]:
+def _batches(path: Path, fmt: str, size: int, *, line: bool) -> Iterator[Iterator[Batch]]:
     """The file's COPY batches: read in a child process when the file is big enough
     for two cores to pay (the database stages while the child parses)."""
     if size >= batches.PARALLEL_FROM_BYTES:
-        read = batches.parallel(path, fmt)
+        read = batches.parallel(path, fmt, line=line)
         try:
             yield read
         finally:
             read.close()  # stops the child when the import failed half-way
         return
     with open_binary(path) as (stream, raw):
-        yield batches.batches(stream, fmt, raw.tell)
+        yield batches.batches(stream, fmt, raw.tell, line=line)
 
 
 def _counted(
