@@ -149,6 +149,25 @@ def test_suppressions_and_duplicates_are_dropped_from_a_first_import(tmp_path: P
 
 @postgresql_only
 @pytest.mark.django_db
+def test_a_first_import_with_no_photo_leaves_an_empty_partition_the_next_one_fills(
+    tmp_path: Path,
+) -> None:
+    summary = import_file(yfcc_file(tmp_path / "v1.tsv", [yfcc_row(1, marker=1)]))
+
+    dataset = Dataset.objects.get(slug="dif")
+    assert (summary.skipped_videos, summary.imported, dataset.photo_count) == (1, 0, 0)
+    assert f"optout_photo_dataset_{dataset.pk}" in partitions_of_photos()
+
+    summary = import_file(yfcc_file(tmp_path / "v2.tsv", [yfcc_row(2), yfcc_row(3)]))
+
+    assert (summary.imported, summary.updated) == (2, 0)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM optout_photo_dataset_{dataset.pk}")  # noqa: S608
+        assert cursor.fetchone()[0] == 2
+
+
+@postgresql_only
+@pytest.mark.django_db
 def test_a_dataset_whose_photos_came_another_way_is_merged_where_they_are(
     tmp_path: Path,
 ) -> None:
