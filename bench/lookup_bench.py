@@ -11,8 +11,15 @@ What it does, and undoes:
 2. serves the app with gunicorn on a free 127.0.0.1 port, DEBUG off, with
    bench/lookup_bench_settings.py (production settings plus /bench/trivial);
 3. loads it with wrk, 32 connections: first /bench/trivial (the baseline),
-   then /?q=<NSID or username> for random existing owners (a wrk Lua script),
-   then, for scale only, the plain home page (--no-home skips it);
+   then /?q=<NSID or username> for random existing owners, then, for scale
+   only, the plain home page (--no-home skips it). As in production, the app
+   sits behind one proxy (TRUSTED_PROXY_COUNT=1) and every request comes from
+   one of 65,536 client addresses in X-Forwarded-For, the same wrk Lua script
+   shape for all three runs: the look-up's per-IP rate limit
+   (RATE_LIMIT_LOOKUP_PER_MINUTE, 30) stays on and is counted for every
+   look-up, but no simulated client reaches it. The cache (and so the rate
+   limit's counters) is Redis at --redis-url (default: REDIS_URL), as in
+   production; without one, the local file cache;
 4. prints requests/s, p50/p99 latency and CPU per request (gunicorn plus the
    bench database's PostgreSQL backends) of each, and the ratio (target: the
    look-up at least 0.7 x the baseline); the CPU ratio is the steadier figure
@@ -89,6 +96,10 @@ def main() -> int:
         paths = _lookup_paths(f"{server_url}/{args.db_name}", args.sample)
         lua = tmp / "lookup.lua"
         lua.write_text(_lua_script(paths))
+        trivial_lua = tmp / "trivial.lua"
+        trivial_lua.write_text(_lua_script(["/bench/trivial"]))
+        home_lua = tmp / "home.lua"
+        home_lua.write_text(_lua_script(["/"]))
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
         gunicorn = _gunicorn_start(env, port, args.workers, args.threads, tmp)
@@ -97,20 +108,21 @@ def main() -> int:
         print(
             f"gunicorn: {args.workers} workers x {args.threads} threads; wrk: "
             f"{args.connections} connections, {args.threads_wrk} threads, {args.duration}s each; "
-            f"{len(paths):,} owners to pick from"
+            f"{len(paths):,} owners to pick from; cache (rate-limit counters): "
+            + ("Redis" if args.redis_url else "local file cache, NOT production's Redis")
         )
         # Both runs share the machine with whatever else runs on it: say how busy it was.
         print("load average before: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
-        for url, script in ((f"{base}/bench/trivial", None), (f"{base}/", lua)):
-            _wrk(url, script, args, duration=args.warmup, pids=None)  # warm connections, caches
+        for script in (trivial_lua, lua):  # warm connections, caches
+            _wrk(f"{base}/", script, args, duration=args.warmup, pids=None)
         pids = _ServerProcesses(gunicorn.pid, server_url, args.db_name)
-        trivial = _wrk(f"{base}/bench/trivial", None, args, duration=args.duration, pids=pids)
+        trivial = _wrk(f"{base}/", trivial_lua, args, duration=args.duration, pids=pids)
         lookup = _wrk(f"{base}/", lua, args, duration=args.duration, pids=pids)
         # For scale, not for the target: the site's plain home page (base
         # template, CSRF, one small query) without any look-up.
-        home = (
-            _wrk(f"{base}/", None, args, duration=args.duration, pids=pids) if args.home else None
-        )
+        home = None
+        if args.home:
+            home = _wrk(f"{base}/", home_lua, args, duration=args.duration, pids=pids)
         print("load average after:  {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     finally:
         if gunicorn is not None:
@@ -140,6 +152,12 @@ def _arguments() -> argparse.Namespace:
     )
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432/")
     parser.add_argument("--db-name", default="optout_bench")
+    parser.add_argument(
+        "--redis-url",
+        default=os.environ.get("REDIS_URL", ""),
+        help="Redis for the app's cache, hence the rate-limit counters, as in production "
+        "(default: REDIS_URL; empty: the local file cache)",
+    )
     parser.add_argument(
         "--settings",
         default="lookup_bench_settings",
@@ -178,7 +196,12 @@ def _server_env(args: argparse.Namespace, database_url: str, tmp: Path) -> dict[
         ),
         LOG_LEVEL="WARNING",
         FLICKR_API_KEY="",
+        # Production sits behind a TLS-terminating proxy; the Lua scripts play
+        # many clients behind it (see _lua_script).
+        TRUSTED_PROXY_COUNT="1",
     )
+    if args.redis_url:
+        env["REDIS_URL"] = args.redis_url
     return env
 
 
@@ -274,13 +297,20 @@ def _lookup_paths(database_url: str, sample: int) -> list[str]:
 
 
 def _lua_script(paths: list[str]) -> str:
+    """GET a random one of `paths`, from a random one of 65,536 clients behind our proxy.
+
+    At the look-up's rate (well under 2,000 a second) each client makes about
+    two look-ups a minute, far under RATE_LIMIT_LOOKUP_PER_MINUTE: every
+    look-up is counted and none is refused, as for real visitors.
+    """
     listed = ",\n".join(f'  "{path}"' for path in paths)
     return (
         f"local paths = {{\n{listed}\n}}\n"
         "local count = #paths\n"
         "function init(args)\n  math.randomseed(os.time() + math.floor(os.clock() * 1e6))\nend\n"
         "function request()\n"
-        '  return wrk.format("GET", paths[math.random(count)])\n'
+        '  local client = "10.77." .. math.random(0, 255) .. "." .. math.random(0, 255)\n'
+        '  return wrk.format("GET", paths[math.random(count)], {["X-Forwarded-For"] = client})\n'
         "end\n"
     )
 
