@@ -5,8 +5,11 @@ comes from its own random addresses.
 """
 
 import secrets
+import time
 
 import pytest
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from pytest_django.fixtures import Settings
@@ -186,3 +189,23 @@ def test_with_the_cache_down_requests_go_through(client: Client, settings: Setti
     }
     response = client.get("/", {"q": "12345678@N01"}, REMOTE_ADDR=random_ip())
     assert response.status_code != 429
+
+
+def test_a_counter_on_redis_expires_so_a_refused_client_is_let_in_again(
+    client: Client, settings: Settings
+) -> None:
+    if not isinstance(caches["default"], RedisCache):
+        pytest.skip("the cache is not Redis in this run")
+    settings.RATE_LIMIT_LOOKUP_PER_MINUTE = 1
+    for _ in range(3):  # again if the minute turned between the two look-ups
+        ip, window = random_ip(), int(time.time() // 60)
+        client.get("/", {"q": "12345678@N01"}, REMOTE_ADDR=ip)
+        refused = client.get("/", {"q": "12345678@N01"}, REMOTE_ADDR=ip)
+        if int(time.time() // 60) == window:
+            break
+    assert refused.status_code == 429
+    # Counted where Django's cache reads it, and gone within the window and its grace.
+    key = f"rate:lookup:{ip}:{window}"
+    assert cache.get(key) == 2
+    redis = caches["default"]._cache.get_client(write=True)
+    assert 0 < redis.ttl(caches["default"].make_and_validate_key(key)) <= 90
