@@ -111,6 +111,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # The same backend, with a health check that costs no round trip while
+        # the kept connection is quiet (optout/postgres/base.py).
+        DATABASES["default"]["ENGINE"] = "optout.postgres"
     if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
         # Server-side parameters, and psycopg prepares a statement on a
         # connection once it has run there 5 times (psycopg's default; Django's
