@@ -79,6 +79,22 @@ ROOT_URLCONF = "optout.urls"
 WSGI_APPLICATION = "optout.wsgi.application"
 
 TEMPLATES = [
+    # The public pages (templates/base.html, templates/optout/) are Jinja2, for
+    # speed (optout/templating.py says why); this engine answers for those
+    # names only. The admin and the emails are Django templates, below.
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": False,
+        "OPTIONS": {
+            "environment": "optout.templating.environment",
+            # `request`, `csrf_input` and `csrf_token` come with the engine.
+            "context_processors": [
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.csp",
+            ],
+        },
+    },
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],

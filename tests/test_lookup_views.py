@@ -1,6 +1,7 @@
 """The public look-up as a person (or a script) meets it: /?q=…"""
 
 import re
+from html import unescape
 
 import pytest
 from django.http import HttpRequest, HttpResponse
@@ -410,3 +411,22 @@ def test_the_sign_in_button_posts_to_the_sites_flickr_sign_in(
 ) -> None:
     html = client.get("/", {"q": NSID}).content.decode()
     assert f'<form method="post" action="{reverse("flickr_signin")}">' in html
+
+
+def test_markup_typed_into_the_box_comes_back_as_text(client: Client, dif: Dataset) -> None:
+    typed = '"><script>alert(1)</script>'
+    response = client.get("/", {"q": typed})
+    html = response.content.decode()
+    assert "<script>" not in html
+    # In the box, as typed, to be corrected; and quoted in the message under it.
+    box = re.search(r'<input type="text" id="q" name="q" value="([^"]*)"', html)
+    assert box and unescape(box[1]) == typed
+    assert f"“{typed}” is neither a Flickr username nor a link" in unescape(_text(response))
+
+
+def test_a_username_with_markup_and_quotes_is_shown_as_text(client: Client, dif: Dataset) -> None:
+    PhotoFactory(dataset=dif, owner_nsid=NSID, owner_name='Bo & "Co"')
+    response = client.get("/", {"q": 'Bo & "Co"'})
+    assert response.status_code == 200
+    assert 'The Flickr account “Bo & "Co"” (12345678@N01)' in unescape(_text(response))
+    assert '"Co"”' not in response.content.decode()

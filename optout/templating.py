@@ -1,0 +1,80 @@
+"""The Jinja2 environment for the public pages: templates/base.html and templates/optout/.
+
+Why Jinja2 there: the look-up is the busiest page and is measured against a
+trivial view (bench/lookup_bench.py). Django's template language spent about
+half of its Python time on rendering a page this small; Jinja2 compiles
+templates to Python and renders the same HTML in about a fifth of that. The
+admin and the emails stay on Django's template language: nothing there is hot.
+
+The pages keep their names (views render "optout/home.html" as before); the
+Jinja2 engine comes first in TEMPLATES and answers only for these names, so
+"admin/..." and "emails/..." fall through to Django's engine.
+
+Autoescaping is always on, as in Django's templates. What the pages get
+besides Jinja2's own: `url(name, *args)` and
+`static(path)` as globals, `url_or_empty(name)` (as `{% url ... as x %}`: empty
+when the route is not there), and Django's `pluralize` and `date` filters. As
+in Django's templates, a missing variable renders as nothing, in DEBUG too, and
+a template's final newline is kept, so the HTML is byte for byte what Django's
+engine made of the same page.
+"""
+
+from collections.abc import Callable
+from datetime import date as Date
+from datetime import datetime
+from typing import Any
+
+import jinja2
+from django.template import defaultfilters
+from django.templatetags.static import static
+from django.urls import NoReverseMatch, reverse
+from django.utils.timezone import template_localtime
+
+PUBLIC_PAGES = "optout/"
+PUBLIC_BASE = "base.html"
+
+
+class PublicPagesLoader(jinja2.BaseLoader):
+    """Serves base.html and optout/… only; any other name is Django's engine's to find."""
+
+    def __init__(self, inner: jinja2.BaseLoader) -> None:
+        self.inner = inner
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str | None, Callable[[], bool] | None]:
+        if template != PUBLIC_BASE and not template.startswith(PUBLIC_PAGES):
+            raise jinja2.TemplateNotFound(template)
+        return self.inner.get_source(environment, template)
+
+
+def url(name: str, *args: object) -> str:
+    return reverse(name, args=args)
+
+
+def url_or_empty(name: str, *args: object) -> str:
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return ""
+
+
+def pluralize(value: object, arg: str = "s") -> str:
+    return defaultfilters.pluralize(value, arg)
+
+
+def date(value: datetime | Date | None, fmt: str | None = None) -> str:
+    # Django's engine shows aware datetimes in the current time zone before
+    # its date filter sees them; do the same.
+    return defaultfilters.date(template_localtime(value), fmt)
+
+
+def environment(**options: Any) -> jinja2.Environment:
+    options["loader"] = PublicPagesLoader(options["loader"])
+    options["undefined"] = jinja2.Undefined
+    options["keep_trailing_newline"] = True
+    options.pop("autoescape", None)
+    env = jinja2.Environment(autoescape=True, **options)
+    env.globals.update(url=url, url_or_empty=url_or_empty, static=static)
+    env.filters.update(pluralize=pluralize, date=date)
+    return env
