@@ -2,6 +2,8 @@
 the exchange that tells us who signed in. No token outlives `signin_finish`."""
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import unquote
 
@@ -64,6 +66,25 @@ def _oauth_client() -> DjangoOAuth1App:
     return oauth.create_client("flickr")
 
 
+@contextmanager
+def _exchange(what: str, *, refused: str, level: int) -> Iterator[None]:
+    """One OAuth exchange's failures as ours: slow or unreachable is "try later",
+    Flickr's refusal is FlickrRefused(refused), logged at `level` (our key being
+    refused is our fault; a used verifier is the visitor's), a garbled answer
+    is treated like a server error."""
+    try:
+        yield
+    except requests.Timeout as exc:
+        raise _timed_out() from exc
+    except requests.RequestException as exc:
+        raise _unreachable() from exc
+    except OAuthError as exc:
+        log.log(level, "Flickr refused %s: %s", what, exc.error)
+        raise FlickrRefused(refused) from exc
+    except ValueError as exc:
+        raise _garbled() from exc
+
+
 def signin_start(*, callback_url: str) -> SigninStart:
     """Get a request token and the Flickr page where the person approves read access.
 
@@ -77,20 +98,13 @@ def signin_start(*, callback_url: str) -> SigninStart:
     """
     client = _oauth_client()
     _spend_call()
-    try:
+    with _exchange(
+        "our request token request",
+        refused="Flickr refused to start the sign-in. This is a problem on our side, not "
+        "yours; please try again later.",
+        level=logging.ERROR,
+    ):
         answer = client.create_authorization_url(callback_url)
-    except requests.Timeout as exc:
-        raise _timed_out() from exc
-    except requests.RequestException as exc:
-        raise _unreachable() from exc
-    except OAuthError as exc:
-        log.error("Flickr refused our request token request: %s", exc.error)
-        raise FlickrRefused(
-            "Flickr refused to start the sign-in. This is a problem on our side, not "
-            "yours; please try again later."
-        ) from exc
-    except ValueError as exc:
-        raise _garbled() from exc
     token = answer["request_token"]
     # OAuth 1.0a: without the confirmation, the provider ignored our callback.
     if token.get("oauth_callback_confirmed") != "true" or not token.get("oauth_token_secret"):
@@ -117,7 +131,12 @@ def signin_finish(
     """
     client = _oauth_client()
     _spend_call()
-    try:
+    with _exchange(
+        "the access token exchange",
+        refused="Flickr did not confirm this sign-in: the link may have been used already "
+        "or have expired. Please sign in again.",
+        level=logging.WARNING,
+    ):
         answer = client.fetch_access_token(
             request_token={
                 "oauth_token": request_token,
@@ -125,18 +144,6 @@ def signin_finish(
             },
             oauth_verifier=verifier,
         )
-    except requests.Timeout as exc:
-        raise _timed_out() from exc
-    except requests.RequestException as exc:
-        raise _unreachable() from exc
-    except OAuthError as exc:
-        log.warning("Flickr refused the access token exchange: %s", exc.error)
-        raise FlickrRefused(
-            "Flickr did not confirm this sign-in: the link may have been used already "
-            "or have expired. Please sign in again."
-        ) from exc
-    except ValueError as exc:
-        raise _garbled() from exc
     # Flickr sends user_nsid=12345678%40N01; one decoding gives the NSID, and
     # unquote() is a no-op on it, but rescues a proxy that escaped it twice.
     nsid = unquote(str(answer.get("user_nsid", "")))
