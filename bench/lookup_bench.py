@@ -34,8 +34,6 @@ Needs wrk (`apt-get install -y wrk`).
 from __future__ import annotations
 
 import argparse
-import hashlib
-import hmac
 import os
 import random
 import re
@@ -55,6 +53,9 @@ import requests
 from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from optout.owner_keys import owner_key  # noqa: E402 (the app's hash, for the suppressions)
+
 BIN = ROOT / ".venv" / "bin"
 TARGET_RATIO = 0.7
 OWNER_KEY_SECRET = "lookup-bench-only-owner-key"  # noqa: S105 (a bench database's, not a secret)
@@ -298,17 +299,12 @@ def _photos_load(database_url: str, rows: int, owners: int) -> None:
             JOIN unnest(%s::text[], %s::text[]) AS k (nsid, key) ON k.nsid = p.owner_nsid
             WHERE p.state = 'removed'
             """,
-            [nsids, [_owner_key(nsid) for nsid in nsids]],
+            [nsids, [owner_key(nsid, secret=OWNER_KEY_SECRET) for nsid in nsids]],
         )
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE optout_photo")
         conn.execute("VACUUM ANALYZE optout_suppression")
     print(f"Loaded {rows:,} photos of {owners:,} owners in {time.perf_counter() - started:.1f}s.")
-
-
-def _owner_key(nsid: str) -> str:
-    """optout.owner_keys.owner_key with the bench's secret (no Django settings here)."""
-    return hmac.new(OWNER_KEY_SECRET.encode(), nsid.strip().encode(), hashlib.sha256).hexdigest()
 
 
 def _lookup_paths(database_url: str, sample: int) -> list[str]:

@@ -16,11 +16,13 @@ from collections.abc import Iterable
 from django.conf import settings
 
 
-def owner_key(nsid: str) -> str:
-    """The 64-hex-digit key of an NSID exactly as Flickr writes it ("12345678@N01")."""
-    return hmac.new(
-        settings.OWNER_KEY_SECRET.encode(), nsid.strip().encode(), hashlib.sha256
-    ).hexdigest()
+def owner_key(nsid: str, *, secret: str | None = None) -> str:
+    """The 64-hex-digit key of an NSID exactly as Flickr writes it ("12345678@N01").
+
+    `secret`: instead of settings.OWNER_KEY_SECRET, for a script with no Django
+    settings (bench/lookup_bench.py fills a database the app then reads)."""
+    key = settings.OWNER_KEY_SECRET if secret is None else secret
+    return hmac.new(key.encode(), nsid.strip().encode(), hashlib.sha256).hexdigest()
 
 
 def owner_keys(nsids: Iterable[str]) -> dict[str, str]:
