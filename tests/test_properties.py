@@ -14,7 +14,7 @@ from django.test import Client
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from optout.importers import FORMATS, ManifestError
+from optout.importers import FORMATS, ManifestError, batches, readers
 from optout.importers.readers import VIDEO, PhotoRow, Reject, read
 from optout.importers.service import _guarded
 from optout.importers.sources import open_binary, sniff
@@ -256,3 +256,86 @@ def test_any_file_is_sniffed_to_a_format_or_refused_with_a_reason(
             return
         assert sniffed.fmt in FORMATS
         assert_rows_or_manifest_error(path, sniffed.fmt)
+
+
+# -- YFCC100M a block at a time: the same rows as line by line ---------------------
+
+# Values the block way must leave to the per-line rules, and plain ones it takes.
+YFCC_VALUE = st.one_of(
+    st.sampled_from(["", "0", "1", "5", "0042", "12345", "12345678@N01", "1272700000", "jpg"]),
+    st.sampled_from(["a+b", "caf%C3%A9", "%22q%22", "%5C", "%0A", "%09", "%0D", "%00", "%01"]),
+    st.sampled_from(["50%", "%zz", "%E2%82", "x\\y", "é", '"', "\x01", "\x00", "a" * 600]),
+    st.text(alphabet="ab+%09AF", max_size=8),
+)
+LINE_BREAKS = st.sampled_from(["\n", "\n", "\n", "\r\n", "\r", "\n\n"])
+
+
+@st.composite
+def yfcc_mixed_files(draw: st.DrawFn) -> bytes:
+    """Mostly good rows of one layout, with odd values, odd rows and odd line breaks."""
+    columns = draw(st.sampled_from([23, 25]))
+    names = YFCC_23 if columns == 23 else ("line_number", "photo_id", "photo_hash", *YFCC_23[1:])
+    text = draw(st.sampled_from(["", "\ufeff"]))
+    for n in range(draw(st.integers(min_value=0, max_value=12))):
+        values = {
+            "photo_id": draw(st.sampled_from([str(100 + n), str(100 + n % 3), "0", "x"])),
+            "user_nsid": draw(st.sampled_from(["12345678@N01", "123@N0", ""])),
+            "marker": draw(st.sampled_from(["0", "0", "", "1", "2"])),
+            "farm_id": draw(st.sampled_from(["5", "", "99999"])),
+        }
+        for name in draw(st.lists(st.sampled_from(names), max_size=4, unique=True)):
+            values[name] = draw(YFCC_VALUE)
+        line = "\t".join(str(values.get(name, "")) for name in names)
+        if draw(st.integers(min_value=0, max_value=9)) == 0:
+            line = draw(st.sampled_from([line + "\textra", line.rsplit("\t", 1)[0], "", " "]))
+        text += line + draw(LINE_BREAKS)
+    if draw(st.booleans()):
+        text = text.rstrip("\r\n")
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _staged(data: bytes, *, with_line: bool) -> tuple[list, list, int, int]:
+    """(sorted staged rows, rejects, rows read, videos) by the block way."""
+    got = list(batches.batches(io.BytesIO(data), "yfcc100m", line=with_line))
+    lines = [line for b in got for line in b.data.decode("utf-8").split("\n")[:-1]]
+    staged = sorted(batches.parse_copy_line(line) for line in lines)
+    found = [(r.line, r.reason, r.raw) for b in got for r in b.rejects]
+    return staged, found, sum(b.read for b in got), sum(b.videos for b in got)
+
+
+@pytest.mark.parametrize("with_line", [True, False])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=yfcc_mixed_files(), block=st.sampled_from([64, 300, 1 << 20]))
+def test_the_block_way_stages_exactly_what_the_row_reader_reads(
+    data: bytes, block: int, with_line: bool
+) -> None:
+    # Small blocks: lines cross block ends, and some lines are too long.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(readers, "MAX_LINE", block)
+        patch.setattr(batches, "ROWS_PER_BATCH", 3)
+        reference = list(read(io.BytesIO(data), "yfcc100m"))
+        staged, found, rows_read, videos = _staged(data, with_line=with_line)
+    expected = sorted(
+        batches.parse_copy_line(batches.copy_line(row, line=with_line))
+        for row in reference
+        if isinstance(row, PhotoRow)
+    )
+    assert staged == expected
+    assert found == [(r.line, r.reason, r.raw) for r in reference if isinstance(r, Reject)]
+    assert rows_read == len(reference)
+    assert videos == reference.count(VIDEO)
+
+
+@FAST
+@given(
+    data=st.lists(st.sampled_from(["a", "\t", "é", "\r", "\n", "\r\n", "\xff"]), max_size=40),
+    bom=st.booleans(),
+)
+def test_blocks_break_lines_as_text_mode_does(data: list[str], bom: bool) -> None:
+    raw = ("\ufeff" if bom else "").encode() + "".join(data).encode("utf-8", "surrogatepass")
+    raw = raw.replace("\xff".encode(), b"\xff")  # a byte that is no UTF-8
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(readers, "MAX_LINE", 200)  # no line here is that long; blocks are short
+        by_blocks = list(readers._yfcc_lines(io.BytesIO(raw)))
+        by_text = list(readers._text_lines(io.BytesIO(raw)))
+    assert by_blocks == by_text

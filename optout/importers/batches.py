@@ -3,9 +3,9 @@
 The readers' `PhotoRow`s are the contract; this module turns them into the
 bytes a `COPY … FROM STDIN` takes, a few thousand rows at a time. YFCC100M
 files (a million rows and more) take a fast way: most lines are plain ASCII
-with nothing to check past a few columns, so they go from the split line
-straight to COPY text without a `PhotoRow`; any other line goes through
-`readers.yfcc_item`, the one place the field rules live.
+with nothing to check past a few columns, so a block of them goes to COPY text
+at once, in compiled code, without a `PhotoRow` (`columnar`); any other line
+goes through `readers.yfcc_item`, the one place the field rules live.
 
 Big files are read in a child process (`parallel`): it does the Python work
 on one core while PostgreSQL stages the rows on the other. Its queue is
@@ -16,20 +16,19 @@ import io
 import json
 import multiprocessing
 import queue as queue_module
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Final
 
 from optout.importers.readers import (
-    MAX_LINE,
-    NSID_RE,
     VIDEO,
     PhotoRow,
     Reject,
-    _decoded,
+    TooLong,
+    _Layout,
     _too_long,
-    decoded_all,
+    blocks,
     read,
     yfcc_item,
     yfcc_layout,
@@ -145,119 +144,132 @@ def _done(batch: Batch, lines: list[str], position: Any) -> Batch:
 
 
 def _yfcc_batches(stream: BinaryIO, position: Any, with_line: bool = True) -> Iterator[Batch]:
-    """read_yfcc's rows as COPY text, the common line without a PhotoRow.
+    """read_yfcc's rows as COPY text, a block of lines at a time (`readers.blocks`).
 
-    A line takes the fast way only when nothing in it needs a rule: ASCII (so
-    valid UTF-8), no backslash or NUL, the layout's column count, marker 0, and
-    a photo id, NSID and farm of the usual shape. Anything else goes to
-    `yfcc_item`, which decides exactly as `read_yfcc` does.
+    A block of plain lines (ASCII, so valid UTF-8; no backslash, NUL, lone
+    carriage return or empty line) goes to `columnar.convert` whole; in any other
+    block the plain lines go there and the rest to `yfcc_item`, line by line, as
+    do the lines `convert` hands back. `yfcc_item` decides exactly as `read_yfcc`
+    does, and both number lines the same way.
     """
-    reader = io.TextIOWrapper(stream, encoding="utf-8-sig", errors="surrogateescape", newline="")
-    readline = reader.readline
-    fullmatch = NSID_RE.fullmatch
-    nsid_width, page_width, image_width = (
-        WIDTHS[k] for k in ("owner_nsid", "page_url", "image_url")
-    )
-    server_width, secret_width = WIDTHS["server"], WIDTHS["secret"]
-    layout = None
+    # Here, not at the top: the importing process that only runs COPY (`parallel`)
+    # does without Arrow's memory.
+    from optout.importers import columnar
+
+    layout: _Layout | None = None
     number = 0
-    batch, fast, slow = Batch(), _FastRows(), []
-    while line := readline(MAX_LINE):
-        number += 1
-        if len(line) == MAX_LINE and not line.endswith("\n"):
-            while (rest := readline(MAX_LINE)) and not rest.endswith("\n"):
-                pass
-            batch.read += 1
-            batch.rejects.append(_too_long(number, line[:200]))
-            continue
-        line = line.rstrip("\r\n")
-        if not line:
-            continue
-        batch.read += 1
-        if layout is None:
-            layout = yfcc_layout(line)
-            columns, at_marker = layout.columns, layout.marker
-            at_id, at_nsid, at_farm = layout.photo_id, layout.nsid, layout.farm
-            plain, encoded, at_extra = layout.plain, layout.encoded, layout.extra
-        cols = line.split("\t")
-        if (
-            len(cols) == columns
-            and line.isascii()
-            and "\\" not in line
-            and "\x00" not in line
-            and cols[at_marker] in ("0", "")
-            and (pid := cols[at_id]).isdigit()
-            and len(pid) < 19
-            and pid.strip("0")
-            and fullmatch(owner := cols[at_nsid])
-            and (((farm_id := cols[at_farm]).isdigit() and len(farm_id) < 5) or not farm_id)
-        ):
-            fast.encoded.append("\t".join(encoded(cols)))
-            page_url, download_url, server, secret = plain(cols)
-            fast.head.append(
-                f"{number}\t{int(pid)}\t{owner[:nsid_width]}\t"
-                if with_line
-                else f"{int(pid)}\t{owner[:nsid_width]}\t"
-            )
-            fast.tail.append(
-                f"{page_url[:page_width]}\t{download_url[:image_width]}\t"
-                f"{int(farm_id) if farm_id else NULL}\t"
-                f"{server[:server_width]}\t{secret[:secret_width]}\t"
-            )
-            fast.extra.append(
-                ",".join([f'"{name}":{_quoted(cols[i])}' for name, i in at_extra if cols[i]])
-            )
-        elif (item := yfcc_item(number, line, layout)) is VIDEO:
+    batch, parts = Batch(), []
+
+    def by_rule(number: int, line: str) -> None:
+        item = yfcc_item(number, line, layout)  # type: ignore[arg-type]
+        if item is VIDEO:
             batch.videos += 1
         elif type(item) is PhotoRow:
-            slow.append(copy_line(item, line=with_line))
+            parts.append(copy_line(item, line=with_line).encode("utf-8"))
+            batch.rows += 1
         else:
             batch.rejects.append(item)  # type: ignore[arg-type]
-        if batch.read == ROWS_PER_BATCH:
-            yield _done(batch, [*fast.lines(), *slow], position)
-            batch, fast, slow = Batch(), _FastRows(), []
-    reader.detach()
+
+    def converted(done: "columnar.Converted", lines: "Sequence[str] | _Lines") -> None:
+        parts.append(done.data)
+        batch.rows += done.rows
+        batch.videos += done.videos
+        for i in done.slow:
+            if line := lines[i]:
+                by_rule(done.numbers[i], line)
+            else:  # Arrow reads an empty line as a row of empty values; it is no row
+                batch.read -= 1
+
+    def line_by_line(block: bytes) -> None:
+        """A block that is not all plain: its plain lines to Arrow, the rest by rule."""
+        nonlocal layout, number
+        plain, numbers = [], []
+        for line in io.StringIO(block.decode("utf-8", "surrogateescape"), newline=""):
+            number += 1
+            line = line.rstrip("\r\n")
+            if not line:
+                continue
+            batch.read += 1
+            if layout is None:
+                layout = yfcc_layout(line)
+            if line.isascii() and "\\" not in line and "\x00" not in line:
+                plain.append(line)
+                numbers.append(number)
+            else:
+                by_rule(number, line)
+        if not plain:
+            return
+        text = ("\n".join(plain) + "\n").encode("ascii")
+        done = columnar.convert(text, layout, numbers=numbers, with_line=with_line)
+        if done is None:  # some with another column count: those by rule
+            count = layout.columns - 1  # type: ignore[union-attr]
+            fits = [i for i, line in enumerate(plain) if line.count("\t") == count]
+            for i in sorted(set(range(len(plain))) - set(fits)):
+                by_rule(numbers[i], plain[i])
+            plain, numbers = [plain[i] for i in fits], [numbers[i] for i in fits]
+            if not plain:
+                return
+            text = ("\n".join(plain) + "\n").encode("ascii")
+            done = columnar.convert(text, layout, numbers=numbers, with_line=with_line)
+        if done is None:  # Arrow refused lines of the right count: all by rule
+            for line_number, line in zip(numbers, plain, strict=True):
+                by_rule(line_number, line)
+        else:
+            converted(done, plain)
+
+    for block in blocks(stream):
+        if type(block) is TooLong:
+            number += 1
+            batch.read += 1
+            batch.rejects.append(_too_long(number, block.start))
+            continue
+        assert isinstance(block, bytes)
+        done = None
+        # The first block line by line: its first non-empty line decides the layout.
+        if layout is not None and _plain(block):
+            done = columnar.convert(block, layout, first=number + 1, with_line=with_line)
+        if done is None:
+            line_by_line(block)
+        else:
+            number += done.lines
+            batch.read += done.lines
+            converted(done, _Lines(block))
+        if batch.read >= ROWS_PER_BATCH:
+            yield _finish(batch, parts, position)
+            batch, parts = Batch(), []
     if batch.read:
-        yield _done(batch, [*fast.lines(), *slow], position)
+        yield _finish(batch, parts, position)
 
 
-_NAME_WIDTH, _TITLE_WIDTH = WIDTHS["owner_name"], WIDTHS["title"]
-_LICENSE_WIDTH = WIDTHS["license"]
+def _plain(block: bytes) -> bool:
+    """Whether the block may be all plain lines (see `_yfcc_batches`): empty lines and
+    other column counts are left to Arrow to find (the cheap checks come first)."""
+    return (
+        block.isascii()
+        and b"\\" not in block
+        and b"\x00" not in block
+        and (b"\r" not in block or block.count(b"\r") == block.count(b"\r\n"))
+    )
 
 
-class _FastRows:
-    """A batch's fast-way rows in pieces, so that their URL-encoded text is decoded
-    in one call for the whole batch instead of once per row."""
+class _Lines:
+    """A plain block's lines by index, split only when one is asked for."""
 
-    def __init__(self) -> None:
-        self.head: list[str] = []  # line, photo id, NSID
-        self.encoded: list[str] = []  # nickname, title, license, date taken; tab-joined
-        self.tail: list[str] = []  # page URL … secret
-        self.extra: list[str] = []  # the extra JSON's members but date taken
+    def __init__(self, block: bytes) -> None:
+        self.block = block
+        self.lines: list[str] | None = None
 
-    def lines(self) -> list[str]:
-        joined = "\n".join(self.encoded)
-        decoded = _decoded(joined) if "%" in joined or "+" in joined else joined
-        texts = [text.split("\t") for text in decoded.split("\n")]
-        if len(texts) != len(self.encoded) or decoded.count("\t") != 3 * len(texts):
-            # A decoded tab or line break: row by row, as read_yfcc does.
-            texts = [list(decoded_all(tuple(text.split("\t")))) for text in self.encoded]
-        return list(map(self._line, self.head, texts, self.tail, self.extra))
+    def __getitem__(self, index: int) -> str:
+        if self.lines is None:
+            self.lines = self.block.decode("ascii").split("\n")
+        return self.lines[index].rstrip("\r")
 
-    @staticmethod
-    def _line(head: str, text: list[str], tail: str, extra: str) -> str:
-        nickname, title, license_name, taken = text
-        nickname = nickname[:_NAME_WIDTH]
-        title = title[:_TITLE_WIDTH]
-        license_name = license_name[:_LICENSE_WIDTH]
-        if taken:
-            taken = f'"date_taken":{_quoted(taken)}'
-            extra = f"{extra},{taken}" if extra else taken
-        extra = escape(f"{{{extra}}}") if extra else "{}"
-        return (
-            f"{head}{escape(nickname)}\t{escape(title)}\t{tail}{escape(license_name)}\t[]\t"
-            f"{extra}\n"
-        )
+
+def _finish(batch: Batch, parts: list[bytes], position: Any) -> Batch:
+    batch.data = b"".join(parts)
+    batch.rejects.sort(key=lambda reject: reject.line)  # found in several passes
+    batch.position = position() if position else 0
+    return batch
 
 
 # -- the reading child -------------------------------------------------------------

@@ -14,6 +14,7 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any, BinaryIO, Final, NamedTuple
 from urllib.parse import unquote_plus
@@ -112,6 +113,77 @@ def _too_long(number: int, line: str) -> Reject:
     return Reject(number, f"line longer than {MAX_LINE} characters", _printable(line) + "…")
 
 
+@dataclass(frozen=True, slots=True)
+class TooLong:
+    """A line of MAX_LINE bytes or more, in place of its block: its first characters."""
+
+    start: str
+
+
+def blocks(stream: BinaryIO) -> Iterator[bytes | TooLong]:
+    """A byte stream as blocks of whole lines, each under MAX_LINE bytes.
+
+    Line breaks are those of text mode with universal newlines (`\n`, `\r\n`,
+    a lone `\r`); the last line gets a `\n` if the file has none, and a UTF-8
+    BOM in front is dropped. A line of MAX_LINE bytes or more comes as `TooLong`
+    and is never held whole. YFCC100M files are read this way: a block is a few
+    thousand lines, checked and converted at once (`columnar`).
+    """
+    pending, first = b"", True
+    while True:
+        chunk = stream.read(MAX_LINE - len(pending))
+        data = pending + chunk
+        if first:
+            data, first = data.removeprefix(BOM), False
+        if not chunk:
+            if data:
+                yield data if data.endswith((b"\n", b"\r")) else data + b"\n"
+            return
+        # A \r at the very end may be the first half of \r\n: not a break yet.
+        cut = max(data.rfind(b"\n"), data.rfind(b"\r", 0, len(data) - 1)) + 1
+        if cut:
+            yield data[:cut]
+            pending = data[cut:]
+        elif len(data) < MAX_LINE:
+            pending = data  # a short read
+        elif data.endswith(b"\r"):  # a line just under MAX_LINE bytes, then \r or \r\n
+            following = stream.read(1)
+            yield data + following if following == b"\n" else data
+            pending = b"" if following == b"\n" else following
+        else:
+            yield TooLong(data[:800].decode("utf-8", "surrogateescape")[:200])
+            pending = _rest_of_line(stream)
+
+
+def _rest_of_line(stream: BinaryIO) -> bytes:
+    """Reads past the end of the current line; returns what follows its break."""
+    while chunk := stream.read(MAX_LINE):
+        ends = [i for i in (chunk.find(b"\n"), chunk.find(b"\r")) if i >= 0]
+        if not ends:
+            continue
+        end = min(ends)
+        if chunk[end : end + 1] == b"\r" and end + 1 == len(chunk):
+            following = stream.read(1)
+            return b"" if following == b"\n" else following
+        if chunk[end : end + 2] == b"\r\n":
+            end += 1
+        return chunk[end + 1 :]
+    return b""
+
+
+def _yfcc_lines(stream: BinaryIO) -> Iterator[tuple[int, str, bool]]:
+    """(line number, line, too long), as _text_lines, from `blocks`."""
+    number = 0
+    for block in blocks(stream):
+        if type(block) is TooLong:
+            number += 1
+            yield number, block.start, True
+            continue
+        for line in io.StringIO(block.decode("utf-8", "surrogateescape"), newline=""):  # type: ignore[union-attr]
+            number += 1
+            yield number, line.rstrip("\r\n"), False
+
+
 # -- YFCC100M --------------------------------------------------------------------
 
 
@@ -151,7 +223,7 @@ def decoded_all(values: tuple[str, ...]) -> list[str] | tuple[str, ...]:
 
 def read_yfcc(stream: BinaryIO) -> Iterator[Item]:
     layout: _Layout | None = None
-    for number, line, too_long in _text_lines(stream):
+    for number, line, too_long in _yfcc_lines(stream):
         if too_long:
             yield _too_long(number, line)
             continue
