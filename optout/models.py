@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
+from optout.fields import ByteOrder, PlainJSONField
+
 
 class Dataset(models.Model):
     slug = models.SlugField(unique=True, max_length=64)
@@ -39,7 +41,10 @@ class Photo(models.Model):
         PRESENT = "present", "present"
         REMOVED = "removed", "removed"
 
-    # No single-column index: photo_unique_per_dataset (dataset, flickr_id) leads with it.
+    # No index leads with it. On PostgreSQL the table is partitioned by dataset, so a
+    # query for one dataset's photos (the removal list, an import's counts, all of
+    # which read every photo of the dataset) reads only the partition holding it,
+    # its own once imported; on SQLite (local use) it reads the table.
     # No database constraint either: PostgreSQL checked it once per imported row, a
     # tenth of a million-row import. Datasets are deleted only through the ORM, whose
     # CASCADE deletes their photos first, and the importer writes only the dataset
@@ -65,7 +70,10 @@ class Photo(models.Model):
     file_keys = models.JSONField(
         default=list, blank=True, help_text="Storage keys of the files the dataset keeps."
     )
-    extra = models.JSONField(default=dict, blank=True, help_text="The rest of the manifest row.")
+    # `json`, not `jsonb`, on PostgreSQL: only ever written and read whole (an import
+    # writes it, a deletion empties it, nothing queries inside it), and parsing it into
+    # jsonb cost a million-row first import's COPY 4.5 s, against 0.75 s as json.
+    extra = PlainJSONField(default=dict, blank=True, help_text="The rest of the manifest row.")
     release = models.CharField(max_length=64, blank=True, help_text="Release last imported in.")
     state = models.CharField(max_length=16, choices=State.choices, default=State.PRESENT)
     removed_at = models.DateTimeField(null=True, blank=True)
@@ -82,14 +90,19 @@ class Photo(models.Model):
 
     class Meta:
         constraints = [
+            # Photo id first: it also serves look-ups by photo id alone (a photo link,
+            # the bulk check), with no index of its own to keep, and in a new dataset's
+            # partition, where dataset_id is one value, it sorts faster (0.9 s
+            # instead of 1.6 s for a million rows).
             models.UniqueConstraint(
-                fields=["dataset", "flickr_id"], name="photo_unique_per_dataset"
+                fields=["flickr_id", "dataset"], name="photo_unique_per_dataset"
             ),
         ]
         indexes = [
             models.Index(fields=["owner_nsid", "dataset"], name="photo_owner_idx"),
-            models.Index(fields=["flickr_id"], name="photo_flickr_id_idx"),
-            models.Index(Lower("owner_name"), name="photo_owner_name_idx"),
+            # COLLATE "C" on PostgreSQL (a byte sort builds it faster, same answers);
+            # a look-up must then say (lower(owner_name) COLLATE "C") = … to use it.
+            models.Index(ByteOrder(Lower("owner_name")), name="photo_owner_name_idx"),
             # Only removed photos have a request: an import's new rows stay out of it.
             models.Index(
                 fields=["removed_by"],

@@ -110,13 +110,16 @@ def test_a_reimport_merges_into_the_partition_and_keeps_removals_and_suppression
     Suppression.objects.create(kind="photo", flickr_id=4, dataset=dataset)
     kept = Photo.objects.get(flickr_id=1).pk
 
-    rows = [yfcc_row(n, title="New") for n in (1, 2, 4, 5)]
+    taken = "2011-02-03 04:05:06.0"
+    rows = [yfcc_row(n, title="New", date_taken=taken) for n in (1, 2, 4, 5)]
     summary = import_file(yfcc_file(tmp_path / "v2.tsv", rows), release="2.0")
 
     assert (summary.imported, summary.updated, summary.skipped_removed) == (1, 1, 2)
     states = dict(Photo.objects.values_list("flickr_id", "state"))
     assert states == {1: "present", 2: "removed", 3: "present", 5: "present"}
     assert Photo.objects.get(flickr_id=2).title == "Old"
+    dates = {p.flickr_id: p.extra["date_taken"] for p in Photo.objects.all()}
+    assert dates == {1: taken, 2: "2010-05-01 12:34:56.0", 3: "2010-05-01 12:34:56.0", 5: taken}
     assert Photo.objects.get(flickr_id=1).pk == kept
     assert list(partitions_of_photos()).count(f"optout_photo_dataset_{dataset.pk}") == 1
     with connection.cursor() as cursor:

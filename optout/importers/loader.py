@@ -299,9 +299,11 @@ def _merge(
     postgres = connection.vendor == "postgresql"
     selected = []
     for name in _PHOTO_FIELDS:
-        limit = getattr(Photo._meta.get_field(name), "max_length", None)
+        field = Photo._meta.get_field(name)
+        limit = getattr(field, "max_length", None)
         if name in ("file_keys", "extra"):
-            selected.append(f"{name}::jsonb" if postgres else name)
+            # Text in the stage; the column's own type: jsonb, json for extra (PlainJSONField).
+            selected.append(f"{name}::{field.db_type(connection)}" if postgres else name)
         elif limit:
             # Manifests carry titles of any length; the column does not.
             selected.append(f"SUBSTR({name}, 1, {int(limit)})")
@@ -311,7 +313,7 @@ def _merge(
     updates = ", ".join(f"{name} = excluded.{name}" for name in written if name != "flickr_id")
     cursor.execute(
         f"INSERT INTO {table} (dataset_id, {', '.join(written)}) "
-        # In photo id order, the unique and photo id indexes fill page by page.
+        # In photo id order, the unique index (photo id first) fills page by page.
         f"SELECT %s, {', '.join(selected)}, %s, %s, %s FROM {STAGE} WHERE true "
         "ORDER BY flickr_id "
         + (

@@ -9,7 +9,7 @@ and each index is then built in one sort. So a dataset's first import goes:
                values as column defaults and CHECK (dataset_id = N)
     (COPY)     the rows, straight in; duplicates and suppressions are then
                dropped there (the loader), duplicates only when
-    add_key()  fails to build the unique (dataset, photo id) key, which spares
+    add_key()  fails to build the unique (photo id, dataset) key, which spares
                a pass over the rows to look for duplicates a manifest seldom has
     attach()   its other indexes and foreign keys, built here, then ATTACH PARTITION,
                which finds them matching the parent's and attaches them as
@@ -90,12 +90,16 @@ def create(cursor: CursorWrapper, dataset_id: int, *, release: str, now: datetim
 
 
 def add_key(cursor: CursorWrapper, dataset_id: int) -> None:
-    """The unique (dataset, photo id) key; raises IntegrityError on a duplicate photo id
-    (call in a savepoint)."""
+    """The unique (photo id, dataset) key, defined as the parent's is; raises
+    IntegrityError on a duplicate photo id (call in a savepoint)."""
     table = name(dataset_id)
     cursor.execute(
-        f"ALTER TABLE {table} ADD CONSTRAINT {table}_{KEY} UNIQUE (dataset_id, flickr_id)"
+        "SELECT pg_get_constraintdef(oid) FROM pg_constraint "
+        "WHERE conrelid = %s::regclass AND conname = %s",
+        [PARENT, KEY],
     )
+    (definition,) = cursor.fetchone()
+    cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {table}_{KEY} {definition}")
 
 
 def attach(cursor: CursorWrapper, dataset_id: int) -> None:

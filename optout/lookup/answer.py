@@ -146,12 +146,20 @@ _OWNER_COUNTS_SQL = f"""
     FROM {_DATASET} d
     ORDER BY d.name, d.id
 """  # noqa: S608 (table names from the models, values as parameters)
-# LIMIT 2: enough to tell one owner from several; lower() on both sides so
-# PostgreSQL uses the lower(owner_name) index.
-_NSIDS_BY_NAME_SQL = f"""
+# LIMIT 2: enough to tell one owner from several; lower() on both sides so the
+# lower(owner_name) index serves it. On PostgreSQL that index is COLLATE "C"
+# (optout.fields.ByteOrder), and serves only a comparison under "C". Same answers:
+# under a deterministic collation, two strings are equal only when their bytes are.
+_NSIDS_BY_NAME_SQL = {
+    vendor: f"""
     SELECT DISTINCT owner_nsid FROM {_PHOTO}
-    WHERE lower(owner_name) = lower(%s) AND owner_nsid <> '' LIMIT 2
+    WHERE {name} = lower(%s) AND owner_nsid <> '' LIMIT 2
 """  # noqa: S608
+    for vendor, name in (
+        ("postgresql", '(lower(owner_name) COLLATE "C")'),
+        ("sqlite", "lower(owner_name)"),
+    )
+}
 _PHOTO_STATES_SQL = f"""
     SELECT d.slug, d.name, d.release, p.state
     FROM {_DATASET} d LEFT JOIN {_PHOTO} p ON p.dataset_id = d.id AND p.flickr_id = %s
@@ -174,7 +182,7 @@ def _owner_rows(nsid: str) -> list[OwnerRow]:
 def _owner_by_name(name: str) -> str:
     """The NSID of the one owner the datasets know by this name; '' for none."""
     with connection.cursor() as cursor:
-        cursor.execute(_NSIDS_BY_NAME_SQL, [name])
+        cursor.execute(_NSIDS_BY_NAME_SQL[connection.vendor], [name])
         nsids = [nsid for (nsid,) in cursor.fetchall()]
     if len(nsids) > 1:
         raise OwnerAmbiguous(
