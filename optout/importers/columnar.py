@@ -138,19 +138,7 @@ def convert(
             return done
     nickname, title, license_name, taken = texts.columns
     values = [table[name] for name in extra_names] + [taken]
-    names = [*extra_names, "date_taken"]
-    # `,"name":"value"` for each value that is not empty; the first member without
-    # its comma when it is never empty (the usual case), else the comma cut off.
-    head = _never_empty(values[0])
-    members = [
-        _member(name, v, comma=i > 0 or not head)
-        for i, (name, v) in enumerate(zip(names, values, strict=True))
-    ]
-    joined = pc.binary_join_element_wise(*members, "")
-    if not head:
-        joined = pc.utf8_slice_codeunits(joined, 1)
-    # The line break rides on the last column: one pass less over the whole text.
-    extra = pc.binary_join_element_wise("{", joined, "}\n", "")
+    extra = _extra([*extra_names, "date_taken"], values)
     farm = table["farm_id"]
     columns = [
         pc.cast(pc.cast(table["photo_id"], pa.int64()), pa.string()),
@@ -208,6 +196,27 @@ def _decoded_block(raw: bytes) -> str:
     except UnicodeDecodeError:  # a % without two hex digits after it
         return _decoded(raw.decode("ascii"))
     return text(as_bytes.decode("utf-8", "replace"))
+
+
+def _extra(names: list[str], values: list[pa.Array | pa.ChunkedArray]) -> pa.Array:
+    """The extra JSON of each row, ending in the line break: `{"name":"value",…}` with
+    the members whose value is not empty (values that need no JSON escaping)."""
+    if all(_never_empty(v) for v in values):  # the usual block: one call
+        pieces: list[str | pa.Array | pa.ChunkedArray] = []
+        for i, (name, v) in enumerate(zip(names, values, strict=True)):
+            pieces += [f'{"{" if i == 0 else '",'}"{name}":"', v]
+        return pc.binary_join_element_wise(*pieces, '"}\n', "")
+    # `,"name":"value"` for each value that is not empty; the first member without
+    # its comma when it is never empty, else the comma cut off.
+    head = _never_empty(values[0])
+    members = [
+        _member(name, v, comma=i > 0 or not head)
+        for i, (name, v) in enumerate(zip(names, values, strict=True))
+    ]
+    joined = pc.binary_join_element_wise(*members, "")
+    if not head:
+        joined = pc.utf8_slice_codeunits(joined, 1)
+    return pc.binary_join_element_wise("{", joined, "}\n", "")
 
 
 def _member(name: str, values: pa.Array | pa.ChunkedArray, *, comma: bool) -> pa.Array:
