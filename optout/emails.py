@@ -41,11 +41,14 @@ KINDS = (
     "received",
     "shown_received",
     "confirm_reminder",
+    "shown_confirm_reminder",
     "email_confirmed",
     *STATUS_NEWS.values(),
 )
 # Messages that ask for confirmation, and so may go to an unconfirmed address.
-ASKS_FOR_CONFIRMATION = frozenset({"received", "shown_received", "confirm_reminder"})
+ASKS_FOR_CONFIRMATION = frozenset(
+    {"received", "shown_received", "confirm_reminder", "shown_confirm_reminder"}
+)
 RECEIPT_IDS_IN_EMAIL = 200
 CLAIM_STALE_AFTER = timedelta(minutes=10)
 
@@ -110,6 +113,8 @@ def _context(request: RemovalRequest, kind: str) -> dict[str, object]:
         confirm_token = links.link_mint(request=request, purpose=RequestLink.Purpose.CONFIRM)
         context["confirm_url"] = absolute(reverse("email_confirm", args=[confirm_token]))
         context["confirm_days"] = links.CONFIRM_LINK_LIFETIME.days
+        # A shown-in-photo request waits for the address, and goes without it.
+        context["purge_on"] = request.created_at + links.CONFIRM_LINK_LIFETIME
     if kind == "completed":
         datasets = receipt(request)
         context["receipt"] = datasets

@@ -219,14 +219,20 @@ def email_confirm(*, token: str) -> RemovalRequest:
 
 
 def confirm_reminders_queue() -> int:
-    """Remind requesters who have not confirmed their address after two days, once."""
-    cutoff = timezone.now() - timedelta(hours=settings.CONFIRM_REMINDER_AFTER_HOURS)
-    reminded = EmailLog.objects.filter(kind="confirm_reminder").values("request_id")
+    """Remind requesters who have not confirmed their address after two days, once.
+
+    An owner's removal does not wait for the address; the reminder says so. A
+    person shown in a photo gets their own: nothing happens until they confirm,
+    and the request is deleted unconfirmed when its week is up (the purge below).
+    """
+    now = timezone.now()
+    cutoff = now - timedelta(hours=settings.CONFIRM_REMINDER_AFTER_HOURS)
+    reminders = ("confirm_reminder", "shown_confirm_reminder")
+    reminded = EmailLog.objects.filter(kind__in=reminders).values("request_id")
     due = (
         RemovalRequest.objects.filter(email_confirmed_at__isnull=True, created_at__lte=cutoff)
-        # The reminder speaks of an owner's removal, which does not wait for the
-        # address; a shown-in-photo request does wait, and expires unconfirmed.
-        .exclude(kind=RemovalRequest.Kind.SHOWN)
+        # Past its week a shown-in-photo request is about to go: no link to send.
+        .exclude(kind=RemovalRequest.Kind.SHOWN, created_at__lt=now - links.CONFIRM_LINK_LIFETIME)
         .exclude(email="")
         .exclude(status__in=CLOSED_STATUSES)
         .exclude(pk__in=reminded)
@@ -234,7 +240,8 @@ def confirm_reminders_queue() -> int:
     count = 0
     with transaction.atomic():
         for request in due.iterator():
-            emails.email_queue(request=request, kind="confirm_reminder")
+            shown = request.kind == RemovalRequest.Kind.SHOWN
+            emails.email_queue(request=request, kind=reminders[shown])
             count += 1
     return count
 

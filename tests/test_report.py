@@ -167,6 +167,39 @@ def test_the_purge_runs_hourly_from_beat() -> None:
     assert entry["task"] == "optout.tasks.shown_unconfirmed_purge"
 
 
-def test_a_shown_in_photo_request_gets_no_owner_reminder(photos: list[Photo]) -> None:
-    _filed(days_ago=3)
+def test_an_unconfirmed_shown_in_photo_request_gets_one_reminder_before_it_goes(
+    photos: list[Photo],
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    run_tasks: RunTasks,
+) -> None:
+    due = _filed(days_ago=3)
+    _filed(days_ago=1)  # not yet
+    _filed(days_ago=7.5)  # past its week: the purge takes it, no link to send
+    confirmed = _filed(days_ago=3)
+    RemovalRequest.objects.filter(pk=confirmed.pk).update(
+        email_confirmed_at=timezone.now(), status=S.NEEDS_REVIEW
+    )
+    run_tasks()
+    mail.outbox.clear()  # the receipts of filing
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.confirm_reminders_queue() == 1
+    run_tasks()
+
+    (message,) = mail.outbox
+    due.refresh_from_db()
+    purge_on = due.created_at + timedelta(days=7)
+    assert message.subject == (
+        f"Please confirm your email, or request {due.public_id} is deleted on "
+        f"{purge_on.day} {purge_on:%B}"
+    )
+    assert "/confirm/" in message.body
+    assert "Nothing happens until you confirm" in message.body
+    assert "does not wait for you" not in message.body  # that is the owner's reminder
+    assert "/confirm/" in message.alternatives[0].content
+    # The new link confirms it, and the request goes on to the maintainers.
+    token = re.search(r"/confirm/([A-Za-z0-9_-]+)/", message.body).group(1)  # type: ignore[union-attr]
+    services.email_confirm(token=token)
+    due.refresh_from_db()
+    assert due.status == S.NEEDS_REVIEW
     assert services.confirm_reminders_queue() == 0
