@@ -9,17 +9,11 @@ from django.db.migrations.exceptions import IrreversibleError
 from django.db.migrations.executor import MigrationExecutor
 
 from optout.owner_keys import owner_key
+from tests.migrating import migrate
 
 BEFORE = [("optout", "0006_retention")]
 AFTER = [("optout", "0007_suppression_owner_key")]
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def migrate(targets: list[tuple[str, str]]) -> Apps:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.fixture

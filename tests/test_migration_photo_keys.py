@@ -11,6 +11,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from optout.lookup import answer
 from optout.models import Photo
+from tests.migrating import migrate
 from tests.test_import_partitions import definitions, partitions_of_photos
 
 BEFORE = [("optout", "0008_photo_partitions")]
@@ -18,13 +19,6 @@ AFTER = [("optout", "0009_photo_cheaper_fresh_partitions")]
 pytestmark = pytest.mark.django_db(transaction=True)
 
 EXTRA = {"title": "Zoë à la plage", "tags": ["beach", "family"], "n": 1, "none": None}
-
-
-def migrate(targets: list[tuple[str, str]]) -> Apps:
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.fixture
