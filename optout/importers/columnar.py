@@ -118,7 +118,7 @@ def convert(
     if texts is None:  # a decoded tab: row by row
         done.slow = sorted(slow + kept)
         return done
-    nickname, title, license_name, taken = texts.columns
+    taken = texts.columns[3]
     # Date taken goes into the extra JSON: no control character (JSON would escape it).
     odd = pc.invert(pc.utf8_is_printable(taken))
     if texts.odd:
