@@ -109,6 +109,13 @@ class Photo(models.Model):
                 name="photo_removed_by_idx",
                 condition=models.Q(removed_by__isnull=False),
             ),
+            # A dataset's removal list and its ETag (api.py), on every poll: the removed
+            # photos only, however big the dataset or the partition it shares.
+            models.Index(
+                fields=["dataset", "flickr_id"],
+                name="photo_removed_idx",
+                condition=models.Q(state="removed"),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 from django.db import connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.utils import timezone
 
+from optout import api
 from optout.importers import dataset_import
 from optout.lookup import answer
-from optout.models import Photo
+from optout.models import Dataset, Photo
 from tests.factories import PhotoFactory
 from tests.manifests import NSID, yfcc_file, yfcc_row
 
@@ -134,3 +136,21 @@ def test_a_look_up_by_username_uses_the_lower_name_index_in_c_order(
     assert ("photo_owner_name_idx", True) not in {(parent, cond) for _, parent, cond in scans}
     # lower() still follows the column's collation: the name is found whatever its case.
     assert answer._owner_by_name("ZOË K") == NSID
+
+
+@pytest.mark.django_db
+def test_a_removal_list_and_its_etag_read_only_the_removed_photos(
+    photos_in_two_partitions: None,
+) -> None:
+    dataset = Dataset.objects.get(slug="dif")
+    Photo.objects.filter(dataset=dataset, flickr_id=2).update(
+        state=Photo.State.REMOVED, removed_at=timezone.now()
+    )
+    listed = Photo.objects.filter(dataset=dataset, state=Photo.State.REMOVED).order_by("flickr_id")
+    for query in (listed.values_list("flickr_id", "removed_at", "release").query, listed.query):
+        sql, params = query.sql_with_params()
+        scans, whole = _index_scans(sql, list(params))
+
+        assert not whole
+        assert {parent for _, parent, _ in scans} == {"photo_removed_idx"}
+    assert [row[0] for row in api.removals_rows(dataset)] == [2]
