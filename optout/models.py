@@ -41,10 +41,10 @@ class Photo(models.Model):
         PRESENT = "present", "present"
         REMOVED = "removed", "removed"
 
-    # No index leads with it. On PostgreSQL the table is partitioned by dataset, so a
-    # query for one dataset's photos (the removal list, an import's counts, all of
-    # which read every photo of the dataset) reads only the partition holding it,
-    # its own once imported; on SQLite (local use) it reads the table.
+    # Only photo_removed_idx (removed photos) leads with it. On PostgreSQL the table is
+    # partitioned by dataset, so a query for all of one dataset's photos (an import's
+    # counts) reads only the partition holding it, its own once imported; on SQLite
+    # (local use) it reads the table.
     # No database constraint either: PostgreSQL checked it once per imported row, a
     # tenth of a million-row import. Datasets are deleted only through the ORM, whose
     # CASCADE deletes their photos first, and the importer writes only the dataset

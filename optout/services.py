@@ -227,8 +227,9 @@ def confirm_reminders_queue() -> int:
     """
     now = timezone.now()
     cutoff = now - timedelta(hours=settings.CONFIRM_REMINDER_AFTER_HOURS)
-    reminders = ("confirm_reminder", "shown_confirm_reminder")
-    reminded = EmailLog.objects.filter(kind__in=reminders).values("request_id")
+    reminded = EmailLog.objects.filter(
+        kind__in=("confirm_reminder", "shown_confirm_reminder")
+    ).values("request_id")
     due = (
         RemovalRequest.objects.filter(email_confirmed_at__isnull=True, created_at__lte=cutoff)
         # Past its week a shown-in-photo request is about to go: no link to send.
@@ -241,7 +242,8 @@ def confirm_reminders_queue() -> int:
     with transaction.atomic():
         for request in due.iterator():
             shown = request.kind == RemovalRequest.Kind.SHOWN
-            emails.email_queue(request=request, kind=reminders[shown])
+            kind = "shown_confirm_reminder" if shown else "confirm_reminder"
+            emails.email_queue(request=request, kind=kind)
             count += 1
     return count
 

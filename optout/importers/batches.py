@@ -12,7 +12,6 @@ on one core while PostgreSQL stages the rows on the other. Its queue is
 bounded, so memory stays the same whatever the file size. No database here.
 """
 
-import io
 import json
 import multiprocessing
 import queue as queue_module
@@ -28,6 +27,7 @@ from optout.importers.readers import (
     TooLong,
     _Layout,
     _too_long,
+    block_lines,
     blocks,
     read,
     yfcc_item,
@@ -46,8 +46,6 @@ NULL: Final = "\\N"
 _ESCAPES: Final = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _UNESCAPES: Final = {"\\": "\\", "t": "\t", "n": "\n", "r": "\r"}
 _json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
-# A JSON string literal, as _json writes it (non-ASCII kept), without its Python wrapper.
-_quoted = json.encoder.encode_basestring
 
 
 @dataclass
@@ -181,18 +179,23 @@ def _yfcc_batches(stream: BinaryIO, position: Any, with_line: bool = True) -> It
                 batch.read -= 1
 
     def line_by_line(block: bytes) -> None:
-        """A block that is not all plain: its plain lines to Arrow, the rest by rule."""
+        """A block that is not all plain: its plain lines of the layout's column count
+        to Arrow, the rest by rule."""
         nonlocal layout, number
         plain, numbers = [], []
-        for line in io.StringIO(block.decode("utf-8", "surrogateescape"), newline=""):
+        for line in block_lines(block):
             number += 1
-            line = line.rstrip("\r\n")
             if not line:
                 continue
             batch.read += 1
             if layout is None:
                 layout = yfcc_layout(line)
-            if line.isascii() and "\\" not in line and "\x00" not in line:
+            if (
+                line.isascii()
+                and "\\" not in line
+                and "\x00" not in line
+                and line.count("\t") == layout.columns - 1
+            ):
                 plain.append(line)
                 numbers.append(number)
             else:
@@ -200,17 +203,7 @@ def _yfcc_batches(stream: BinaryIO, position: Any, with_line: bool = True) -> It
         if not plain:
             return
         text = ("\n".join(plain) + "\n").encode("ascii")
-        done = columnar.convert(text, layout, numbers=numbers, with_line=with_line)
-        if done is None:  # some with another column count: those by rule
-            count = layout.columns - 1  # type: ignore[union-attr]
-            fits = [i for i, line in enumerate(plain) if line.count("\t") == count]
-            for i in sorted(set(range(len(plain))) - set(fits)):
-                by_rule(numbers[i], plain[i])
-            plain, numbers = [plain[i] for i in fits], [numbers[i] for i in fits]
-            if not plain:
-                return
-            text = ("\n".join(plain) + "\n").encode("ascii")
-            done = columnar.convert(text, layout, numbers=numbers, with_line=with_line)
+        done = columnar.convert(text, layout, numbers=numbers, with_line=with_line)  # type: ignore[arg-type]
         if done is None:  # Arrow refused lines of the right count: all by rule
             for line_number, line in zip(numbers, plain, strict=True):
                 by_rule(line_number, line)

@@ -25,8 +25,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from optout.importers.readers import YFCC_EXTRA, _decoded, _Layout
-from optout.importers.rows import WIDTHS, text
+from optout.importers.readers import YFCC_EXTRA, _Layout, decoded_ascii
+from optout.importers.rows import WIDTHS
 from optout.importers.yfcc import YFCC_23, YFCC_25
 
 # The shapes the per-line way accepts without a second look (rows.py's rules, ASCII).
@@ -171,11 +171,11 @@ class _Texts:
 
 
 def _decode(table: pa.Table) -> _Texts | None:
-    """The four URL-encoded columns decoded by `readers._decoded`, in one call for the
+    """The four URL-encoded columns decoded by `readers.decoded_ascii`, in one call for the
     whole block, and split again in Arrow; None when a decoded value holds a tab."""
     rows = table.num_rows
     joined = pc.binary_join_element_wise(*(table[name] for name in ENCODED), "", "\t")
-    decoded = _decoded_block(_bytes(joined))
+    decoded = decoded_ascii(_bytes(joined))
     values = pc.split_pattern(pa.array([decoded], pa.string()), "\t").values
     if len(values) != 4 * rows + 1:
         return None
@@ -183,19 +183,6 @@ def _decode(table: pa.Table) -> _Texts | None:
     columns = tuple(pc.list_element(by_row, i) for i in range(4))
     odd = "\\" in decoded or '"' in decoded or "\n" in decoded or "\r" in decoded
     return _Texts(columns, odd)
-
-
-def _decoded_block(raw: bytes) -> str:
-    """`readers._decoded` of ASCII text without a backslash or NUL (a plain block's),
-    the same steps on bytes: no round trip through str for the escaping."""
-    if b"%" not in raw:
-        return raw.replace(b"+", b" ").decode("ascii")
-    escaped = raw.replace(b"+", b" ").replace(b"%", b"\\x")
-    try:
-        as_bytes = escaped.decode("unicode_escape").encode("latin-1")
-    except UnicodeDecodeError:  # a % without two hex digits after it
-        return _decoded(raw.decode("ascii"))
-    return text(as_bytes.decode("utf-8", "replace"))
 
 
 def _extra(names: list[str], values: list[pa.Array | pa.ChunkedArray]) -> pa.Array:

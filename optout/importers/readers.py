@@ -67,11 +67,19 @@ def _decoded(value: str) -> str:
         return value.replace("+", " ")
     if not value.isascii() or "\\" in value:
         return text(unquote_plus(value))
-    escaped = value.replace("+", " ").replace("%", "\\x").encode("ascii")
+    return decoded_ascii(value.encode("ascii"))
+
+
+def decoded_ascii(raw: bytes) -> str:
+    """`_decoded` of ASCII text without a backslash, given as bytes (Arrow's block
+    of text is): the escapes become bytes in C-level codecs, no round trip through str."""
+    if b"%" not in raw:
+        return raw.replace(b"+", b" ").decode("ascii")
+    escaped = raw.replace(b"+", b" ").replace(b"%", b"\\x")
     try:
         as_bytes = escaped.decode("unicode_escape").encode("latin-1")
     except UnicodeDecodeError:  # a % without two hex digits after it
-        return text(unquote_plus(value))
+        return text(unquote_plus(raw.decode("ascii")))
     return text(as_bytes.decode("utf-8", "replace"))
 
 
@@ -171,6 +179,13 @@ def _rest_of_line(stream: BinaryIO) -> bytes:
     return b""
 
 
+def block_lines(block: bytes) -> Iterator[str]:
+    """A block's lines, as text mode reads them (bad UTF-8 kept as surrogates), without
+    their line breaks; empty ones too, since they count in line numbers."""
+    for line in io.StringIO(block.decode("utf-8", "surrogateescape"), newline=""):
+        yield line.rstrip("\r\n")
+
+
 def _yfcc_lines(stream: BinaryIO) -> Iterator[tuple[int, str, bool]]:
     """(line number, line, too long), as _text_lines, from `blocks`."""
     number = 0
@@ -179,9 +194,9 @@ def _yfcc_lines(stream: BinaryIO) -> Iterator[tuple[int, str, bool]]:
             number += 1
             yield number, block.start, True
             continue
-        for line in io.StringIO(block.decode("utf-8", "surrogateescape"), newline=""):  # type: ignore[union-attr]
+        for line in block_lines(block):  # type: ignore[arg-type]
             number += 1
-            yield number, line.rstrip("\r\n"), False
+            yield number, line, False
 
 
 # -- YFCC100M --------------------------------------------------------------------
