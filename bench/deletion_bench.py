@@ -49,7 +49,7 @@ def configure(bench_url: str, workdir: Path) -> dict[str, str]:
         "OWNER_KEY_SECRET": "bench-only",
         "VAR_DIR": str(workdir / "var"),
         "MEDIA_ROOT": str(workdir / "media"),
-        "DJANGO_SETTINGS_MODULE": "optout.settings",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
         "LOG_LEVEL": "WARNING",
     }
     os.environ.update(env)
@@ -165,7 +165,7 @@ def approve_and_wait(requests: list, poll: float = 0.01) -> float:
     started = time.perf_counter()
     with transaction.atomic():
         for request in requests:
-            workflow.request_move(request=request, to="approved", actor="maintainer:bench")
+            workflow.request_move(removal=request, to="approved", actor="maintainer:bench")
     deadline = time.monotonic() + STEP_TIMEOUT
     next_sweep = time.monotonic() + SWEEP_EVERY
     while time.monotonic() < deadline:
@@ -240,7 +240,7 @@ def main() -> None:
         call_command("migrate", "--no-input", verbosity=0)
         broker = "Redis" if settings.REDIS_URL else "folder broker"
         if settings.REDIS_URL:
-            from optout.celery import app
+            from config.celery import app
 
             with app.connection_for_write() as conn:
                 conn.default_channel.queue_purge("celery")

@@ -54,7 +54,7 @@ from psycopg import sql
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from optout.owner_keys import owner_key  # noqa: E402 (the app's hash, for the suppressions)
+from optout.infra.owner_keys import owner_key  # noqa: E402 (the app's hash, for the suppressions)
 
 BIN = ROOT / ".venv" / "bin"
 TARGET_RATIO = 0.7
@@ -352,7 +352,7 @@ def _gunicorn_start(
     log = (tmp / "gunicorn.log").open("w")
     command = [
         str(BIN / "gunicorn"),
-        "optout.wsgi",
+        "config.wsgi",
         "--bind",
         f"127.0.0.1:{port}",
         "--workers",

@@ -4,6 +4,6 @@ The baseline (a trivial view behind the same middleware) lives in
 lookup_bench_urls.py, so production's URLconf never carries a bench route.
 """
 
-from optout.settings import *  # noqa: F403
+from config.settings import *  # noqa: F403
 
 ROOT_URLCONF = "lookup_bench_urls"

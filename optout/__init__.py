@@ -1,5 +1,4 @@
-"""optout: get your photos out of face-recognition training sets."""
+"""optout: get your photos out of face-recognition training sets.
 
-from optout.celery import app as celery_app
-
-__all__ = ["celery_app"]
+The layers, from the entry points down to the data, are in docs/architecture.md.
+"""

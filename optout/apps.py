@@ -8,7 +8,9 @@ class OptoutConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from optout import receivers  # noqa: F401 (connects the anymail tracking receiver)
+        # Connects signal receivers; ready() is where Django says to import them.
+        from optout.admin import group  # noqa: F401, PLC0415 (the post_migrate receiver)
+        from optout.notifications import tracking  # noqa: F401, PLC0415 (anymail's tracking)
 
         # The folder broker (no REDIS_URL) needs its folders before the web
         # process sends the first task or the worker polls for one.

@@ -1,11 +1,5 @@
-"""The Celery app: Redis as broker when REDIS_URL is set, else a local folder broker."""
+"""`celery -A optout` (the Procfile, operators' units): the app lives in config.celery."""
 
-import os
+from config.celery import app
 
-from celery import Celery
-
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "optout.settings")
-
-app = Celery("optout")
-app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
+__all__ = ["app"]

@@ -3,7 +3,10 @@
 from celery import shared_task
 from django.conf import settings
 
-from optout import deletion, emails, retention, services
+from optout import deletion
+from optout.notifications import emails
+from optout.privacy import retention
+from optout.requests import confirmation
 
 
 @shared_task(
@@ -20,12 +23,12 @@ def email_send(request_id: int, kind: str) -> str:
 
 @shared_task
 def confirm_reminders_send() -> int:
-    return services.confirm_reminders_queue()
+    return confirmation.confirm_reminders_send()
 
 
 @shared_task
 def shown_unconfirmed_purge() -> int:
-    return services.shown_unconfirmed_purge()
+    return confirmation.shown_unconfirmed_purge()
 
 
 @shared_task

@@ -7,13 +7,18 @@
     any open state ──► cancelled (by the requester) | rejected (by a maintainer)
     pending_email ──► needs_review          (person shown in a photo)
 
-Nothing else assigns `RemovalRequest.status`.
+Nothing else assigns `RemovalRequest.status`. The machine knows nothing of what
+reacts to a move: the use case that approves (optout.requests.review) prepares
+the deletion jobs in the same transaction. The one thing every move brings is
+the requester's news, written to the email outbox with the move, so that no
+path into a state can forget to tell them.
 """
 
 from django.db import transaction
 from django.utils import timezone
 
 from optout.models import CLOSED_STATUSES, RemovalRequest, RequestEvent
+from optout.notifications import emails
 
 S = RemovalRequest.Status
 
@@ -34,9 +39,9 @@ ALLOWED: dict[str, frozenset[str]] = {
 class TransitionRefused(Exception):
     """The move is not allowed from the request's state, or someone else moved it first."""
 
-    def __init__(self, request: RemovalRequest, to: str, message: str) -> None:
+    def __init__(self, removal: RemovalRequest, to: str, message: str) -> None:
         super().__init__(message)
-        self.request = request
+        self.removal = removal
         self.to = to
         self.message = message
 
@@ -47,46 +52,40 @@ def can_move(status: str, to: str) -> bool:
 
 def request_move(
     *,
-    request: RemovalRequest,
+    removal: RemovalRequest,
     to: str,
     actor: str,
     why: str = "",
     expect: str | None = None,
 ) -> RemovalRequest:
-    """Move `request` to `to` with a conditional UPDATE and one event row.
+    """Move `removal` to `to` with a conditional UPDATE and one event row.
 
     `expect` pins the state the caller saw; without it, the state read here.
     Two workers or two maintainers racing: exactly one UPDATE matches, the
     other gets TransitionRefused. Emails for the new state go out after commit.
     """
-    from optout import deletion, emails  # both import workflow's models; keep the cycle lazy
-
-    current = expect or request.status
+    current = expect or removal.status
     if not can_move(current, to):
         now_label = RemovalRequest.Status(current).label
         to_label = RemovalRequest.Status(to).label
-        raise TransitionRefused(request, to, f"A request that is {now_label} cannot be {to_label}.")
+        raise TransitionRefused(removal, to, f"A request that is {now_label} cannot be {to_label}.")
     now = timezone.now()
     changes: dict[str, object] = {"status": to, "updated_at": now}
     if to in CLOSED_STATUSES:
         changes["closed_at"] = now
     with transaction.atomic():
-        moved = RemovalRequest.objects.filter(pk=request.pk, status=current).update(**changes)
+        moved = RemovalRequest.objects.filter(pk=removal.pk, status=current).update(**changes)
         if not moved:
-            request.refresh_from_db()
+            removal.refresh_from_db()
             raise TransitionRefused(
-                request,
+                removal,
                 to,
-                f"The request changed meanwhile; it is now {request.get_status_display()}.",
+                f"The request changed meanwhile; it is now {removal.get_status_display()}.",
             )
         RequestEvent.objects.create(
-            request=request, actor=actor, from_status=current, to_status=to, why=why
+            request=removal, actor=actor, from_status=current, to_status=to, why=why
         )
         for field, value in changes.items():
-            setattr(request, field, value)
-        if to == S.APPROVED:
-            # Whatever the path into approved (policy, a maintainer, a retry),
-            # the deletion jobs are created with the move and sent after commit.
-            deletion.jobs_prepare(request=request)
-        emails.status_news_queue(request=request)
-    return request
+            setattr(removal, field, value)
+        emails.status_news_enqueue(removal=removal)
+    return removal

@@ -1,9 +1,5 @@
-"""WSGI entry point for gunicorn (see Procfile)."""
+"""`gunicorn optout.wsgi` (the Procfile, operators' units): the app lives in config.wsgi."""
 
-import os
+from config.wsgi import application
 
-from django.core.wsgi import get_wsgi_application
-
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "optout.settings")
-
-application = get_wsgi_application()
+__all__ = ["application"]

@@ -1,19 +1,28 @@
 """Shared fixtures. Area-specific fixtures live in tests/fixtures_*.py, listed here."""
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from pytest_django.fixtures import Settings
 
-from tests import flaky_mail
+from tests.support import flaky_mail
 
-pytest_plugins: list[str] = ["tests.fixtures_flickr", "tests.fixtures_celery"]
+pytest_plugins: list[str] = ["tests.support.flickr", "tests.support.celery"]
+E2E = Path(__file__).parent / "e2e"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything under tests/e2e drives a browser: marked `e2e`, left out of `make check`."""
+    for item in items:
+        if E2E in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.fixture(autouse=True)
 def anymail_test_backend(settings: Settings) -> Iterator[None]:
     """anymail's test backend as the provider (Django's test set-up swaps in locmem)."""
-    settings.MAILERS = {"default": {"BACKEND": "tests.flaky_mail.EmailBackend"}}
+    settings.MAILERS = {"default": {"BACKEND": "tests.support.flaky_mail.EmailBackend"}}
     flaky_mail.EmailBackend.failures.clear()
     yield
     flaky_mail.EmailBackend.failures.clear()

@@ -1,4 +1,4 @@
-"""Test settings: optout.settings as production reads it, plus test-only seams.
+"""Test settings: config.settings as production reads it, plus test-only seams.
 
 DATABASE_URL and REDIS_URL come from the environment (`.ci/run` sets them for
 the PostgreSQL + Redis run and unsets them for the SQLite run).
@@ -12,9 +12,11 @@ os.environ.setdefault("OWNER_KEY_SECRET", "tests-only-owner-key")
 os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="optout-test-"))
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 
-from optout.settings import *  # noqa: F403
+from config.settings import *  # noqa: F403
 
 SITE_URL = "http://testserver"
+if "devtools" not in INSTALLED_APPS:  # noqa: F405
+    INSTALLED_APPS.append("devtools")  # noqa: F405 (the simulator and the demo)
 # Fast hashing: tests make users, they do not guard passwords.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # No collectstatic in tests.
@@ -28,7 +30,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}  # noqa: F405
 # Local files with test faults on demand (tests/deletion_storage.py); without a
 # fault file it is FileSystemStorage.
-STORAGES["default"] = {"BACKEND": "tests.deletion_storage.FaultyStorage"}  # noqa: F405
+STORAGES["default"] = {"BACKEND": "tests.support.storage.FaultyStorage"}  # noqa: F405
 
 # Rate-limit counters live in the cache (Redis in CI) and outlive a test; every
 # test comes from 127.0.0.1. Roomy here: the rate-limit tests set their own

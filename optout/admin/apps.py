@@ -8,4 +8,5 @@ class QueueAdminConfig(AdminConfig):
 
     def ready(self) -> None:
         super().ready()
-        from optout.admin import registry  # noqa: F401 (registers the model admins)
+        # Django's place for it: registering needs the models, loaded by now.
+        from optout.admin import registry  # noqa: F401, PLC0415 (registers the model admins)

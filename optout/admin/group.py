@@ -1,7 +1,12 @@
 """The `maintainers` group: exactly the permissions to work the queue."""
 
+from typing import Any
+
+from django.apps import AppConfig
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
+from django.db.models.signals import post_migrate
+from django.dispatch import receiver
 
 MAINTAINERS = "maintainers"
 
@@ -30,3 +35,11 @@ def maintainers_group_ensure() -> Group:
         wanted |= Q(content_type__app_label="optout", content_type__model=model, codename=codename)
     group.permissions.set(Permission.objects.filter(wanted))
     return group
+
+
+@receiver(post_migrate, dispatch_uid="optout-maintainers-group")
+def maintainers_group_refresh(sender: AppConfig, using: str = "default", **kwargs: Any) -> None:
+    """After optout's migrations (and its permissions): the group has exactly its permissions."""
+    if sender.name != "optout":
+        return
+    maintainers_group_ensure()

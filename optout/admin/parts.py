@@ -12,17 +12,18 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
 
-from optout import services
 from optout.models import (
     CLOSED_STATUSES,
     Dataset,
     DeletionJob,
     EmailLog,
     Photo,
+    RejectReason,
     RemovalRequest,
     RequestEvent,
     RequestPhoto,
 )
+from optout.requests import review
 
 S = RemovalRequest.Status
 SOON_DAYS = 5
@@ -93,10 +94,7 @@ class DatasetFilter(admin.SimpleListFilter):
 class RejectForm(forms.Form):
     code = forms.ChoiceField(
         label="Reason",
-        choices=[
-            (code, text or "Other (write it below)")
-            for code, text in services.REJECT_REASONS.items()
-        ],
+        choices=RejectReason.choices,
         widget=forms.RadioSelect,
     )
     text = forms.CharField(
@@ -109,10 +107,10 @@ class RejectForm(forms.Form):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         try:
-            data["reason"] = services.reject_reason_text(
+            data["reason"] = review.reject_reason_text(
                 code=data.get("code", ""), text=data.get("text", "")
             )
-        except services.ReasonMissing as missing:
+        except review.ReasonMissing as missing:
             raise forms.ValidationError(str(missing)) from None
         return data
 

@@ -29,7 +29,7 @@ from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.html import format_html
 
-from optout import services, workflow
+from optout import workflow
 from optout.admin.export import csv_response
 from optout.admin.parts import (
     SOON_DAYS,
@@ -44,6 +44,7 @@ from optout.admin.parts import (
     photo_grid,
 )
 from optout.models import CLOSED_STATUSES, Dataset, DeletionJob, RemovalRequest, RequestEvent
+from optout.requests import review
 
 S = RemovalRequest.Status
 
@@ -241,7 +242,7 @@ class RemovalRequestAdmin(admin.ModelAdmin):
             messages.success(request, f"{verb.capitalize()}: {', '.join(done)}.")
 
     def _actor(self, request: HttpRequest) -> str:
-        return services.maintainer_actor(username=request.user.get_username())
+        return review.maintainer_actor(username=request.user.get_username())
 
     def _ask(
         self,
@@ -271,7 +272,7 @@ class RemovalRequestAdmin(admin.ModelAdmin):
             request,
             queryset,
             "approved",
-            lambda r: services.request_approve(request=r, actor=actor),
+            lambda r: review.request_approve(removal=r, actor=actor),
         )
 
     @admin.action(description="Reject with a reason…", permissions=["reject"])
@@ -284,7 +285,7 @@ class RemovalRequestAdmin(admin.ModelAdmin):
                 request,
                 queryset,
                 "rejected",
-                lambda r: services.request_reject(request=r, actor=actor, code=code, text=text),
+                lambda r: review.request_reject(removal=r, actor=actor, code=code, text=text),
             )
             return None
         return self._ask(request, queryset, "reject", "Reject with a reason", form)
@@ -297,7 +298,7 @@ class RemovalRequestAdmin(admin.ModelAdmin):
                 request,
                 queryset,
                 "retried",
-                lambda r: services.request_retry(request=r, actor=actor),
+                lambda r: review.request_retry(removal=r, actor=actor),
             )
             return None
         # Show each request's last error before the maintainer confirms.
@@ -313,8 +314,8 @@ class RemovalRequestAdmin(admin.ModelAdmin):
         if form.is_bound and form.is_valid():
             actor = self._actor(request)
             for removal in queryset:
-                services.request_note_add(
-                    request=removal, actor=actor, text=form.cleaned_data["text"]
+                review.request_note_add(
+                    removal=removal, actor=actor, text=form.cleaned_data["text"]
                 )
             ids = ", ".join(r.public_id for r in queryset.order_by("public_id"))
             messages.success(request, f"Note added to {ids}.")

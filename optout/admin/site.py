@@ -26,7 +26,9 @@ class QueueAdminSite(admin.AdminSite):
         return user.is_superuser or user.groups.filter(name=MAINTAINERS).exists()
 
     def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
-        from optout.admin.dashboard import dashboard_figures
+        # Here, not at the top: Django builds the admin site while it loads the apps,
+        # before the models the dashboard queries can be imported.
+        from optout.admin.dashboard import dashboard_figures  # noqa: PLC0415
 
         context = {"dashboard": dashboard_figures(), **(extra_context or {})}
         response = super().index(request, extra_context=context)

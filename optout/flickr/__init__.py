@@ -1,7 +1,7 @@
 """The one seam to Flickr: three REST look-ups and the OAuth 1.0a sign-in.
 
 Everything here talks to settings.FLICKR_API_URL / FLICKR_OAUTH_URL, so the
-local simulator (optout.flickr_simulator) stands in for Flickr in tests and
+local simulator (devtools.flickr_simulator) stands in for Flickr in tests and
 under `make run`. Callers see small frozen dataclasses and the FlickrError
 family below, whose messages can be shown to a person as they are.
 

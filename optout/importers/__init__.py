@@ -18,7 +18,7 @@ __all__ = ["FORMATS", "ImportProblem", "ImportSummary", "ManifestError", "datase
 
 def __getattr__(name: str) -> Any:
     if name in ("ImportSummary", "dataset_import"):
-        from optout.importers import service
+        from optout.importers import service  # noqa: PLC0415 (lazy on purpose: see above)
 
         return getattr(service, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

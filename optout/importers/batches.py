@@ -152,7 +152,7 @@ def _yfcc_batches(stream: BinaryIO, position: Any, with_line: bool = True) -> It
     """
     # Here, not at the top: the importing process that only runs COPY (`parallel`)
     # does without Arrow's memory.
-    from optout.importers import columnar
+    from optout.importers import columnar  # noqa: PLC0415
 
     layout: _Layout | None = None
     number = 0

@@ -29,8 +29,8 @@ from django.db.models import Count, Q
 
 from optout.importers import partitions
 from optout.importers.batches import parse_copy_line
+from optout.infra.owner_keys import owner_keys
 from optout.models import Photo, Suppression
-from optout.owner_keys import owner_keys
 
 STAGE = "optout_import_stage"
 DUPS = "optout_import_dups"

@@ -11,6 +11,8 @@ from typing import Literal
 
 from django.db import connection
 
+from optout import flickr
+from optout.infra.owner_keys import owner_key
 from optout.lookup.parse import (
     EXAMPLES_HINT,
     OwnerAmbiguous,
@@ -21,7 +23,6 @@ from optout.lookup.parse import (
     query_parse,
 )
 from optout.models import Dataset, Photo, Suppression
-from optout.owner_keys import owner_key
 
 # --- The answer -------------------------------------------------------------
 
@@ -148,7 +149,7 @@ _OWNER_COUNTS_SQL = f"""
 """  # noqa: S608 (table names from the models, values as parameters)
 # LIMIT 2: enough to tell one owner from several; lower() on both sides so the
 # lower(owner_name) index serves it. On PostgreSQL that index is COLLATE "C"
-# (optout.fields.ByteOrder), and serves only a comparison under "C". Same answers:
+# (optout.models.fields.ByteOrder), and serves only a comparison under "C". Same answers:
 # under a deterministic collation, two strings are equal only when their bytes are.
 _NSIDS_BY_NAME_SQL = {
     vendor: f"""
@@ -238,13 +239,6 @@ def _cannot_resolve(name: str) -> OwnerNotFound:
 
 
 def _flickr_resolve(name: str) -> tuple[str, str]:
-    # Imported here: only names the datasets do not know need Flickr (the seam
-    # pulls in requests and Authlib), and a missing seam reads as "not
-    # configured" rather than breaking the page.
-    try:
-        from optout import flickr
-    except ImportError:
-        raise _FlickrNotConfigured from None
     try:
         user = flickr.user_find(name)
     except flickr.FlickrNotConfigured:

@@ -12,7 +12,7 @@ from django.db.migrations.exceptions import IrreversibleError
 from django.db.backends.base.schema import BaseDatabaseSchemaEditor
 from django.db.models import Exists, OuterRef
 
-from optout.owner_keys import owner_key
+from optout.infra.owner_keys import owner_key
 
 
 def nsids_to_keys(apps: Apps, schema_editor: BaseDatabaseSchemaEditor) -> None:

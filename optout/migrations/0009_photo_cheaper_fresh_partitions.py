@@ -22,7 +22,7 @@ Reversible: back, `extra` is jsonb again and the indexes are as they were.
 import django.db.models.functions.text
 from django.db import migrations, models
 
-import optout.fields
+import optout.models.fields
 
 
 class Migration(migrations.Migration):
@@ -46,14 +46,14 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="photo",
             name="extra",
-            field=optout.fields.PlainJSONField(
+            field=optout.models.fields.PlainJSONField(
                 blank=True, default=dict, help_text="The rest of the manifest row."
             ),
         ),
         migrations.AddIndex(
             model_name="photo",
             index=models.Index(
-                optout.fields.ByteOrder(django.db.models.functions.text.Lower("owner_name")),
+                optout.models.fields.ByteOrder(django.db.models.functions.text.Lower("owner_name")),
                 name="photo_owner_name_idx",
             ),
         ),

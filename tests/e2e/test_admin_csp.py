@@ -7,8 +7,8 @@ from playwright.sync_api import ConsoleMessage, expect
 
 from optout.admin.group import maintainers_group_ensure
 from optout.models import RemovalRequest
-from tests.e2e.test_admin_queue import chromium
-from tests.factories import DatasetFactory, PhotoFactory, RemovalRequestFactory
+from tests.support.browser import chromium
+from tests.support.factories import DatasetFactory, PhotoFactory, RemovalRequestFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 S = RemovalRequest.Status

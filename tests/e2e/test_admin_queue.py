@@ -4,45 +4,21 @@ Debian's Chromium driven by Playwright against Django's live server (see
 RECIPES.md); the screenshot of the queue lands in artifacts/.
 """
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import User
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from optout.admin.group import maintainers_group_ensure
 from optout.models import RemovalRequest
-from tests.factories import DatasetFactory, PhotoFactory, RemovalRequestFactory
+from tests.support.browser import ARTIFACTS, chromium
+from tests.support.factories import DatasetFactory, PhotoFactory, RemovalRequestFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 S = RemovalRequest.Status
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@contextmanager
-def chromium() -> Iterator[Browser]:
-    """Debian's Chromium. Open it only around browser steps: while Playwright's sync
-    API runs, its event loop gives ORM calls a connection of their own (asgiref's
-    context-local), which nothing would close."""
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def tick(page: Page, removal: RemovalRequest) -> None:

@@ -10,61 +10,24 @@ artifacts/.
 """
 
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 from django.core import mail
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import expect
 from pytest_django.fixtures import Settings
 
-from optout import services
-from optout.flickr_simulator import FlickrSimulator, RunningSimulator
+from config.settings import csp_config
+from devtools.flickr_simulator import FlickrSimulator, RunningSimulator
 from optout.models import Photo, RemovalRequest
-from optout.settings import csp_config
-from tests.e2e.test_admin_queue import ARGS, ARTIFACTS, CHROMIUM
-from tests.factories import DatasetFactory, PhotoFactory
-from tests.fixtures_flickr import ANA, BEES
+from optout.requests import review
+from tests.support.browser import ARTIFACTS, axe_problems, browser_page, csp_errors
+from tests.support.factories import DatasetFactory, PhotoFactory
+from tests.support.flickr import ANA, BEES
 
-AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
 pytestmark = pytest.mark.django_db(transaction=True)
 S = RemovalRequest.Status
 RunTasks = Callable[[], list[str]]
-
-
-@contextmanager
-def browser_page(width: int = 1280, height: int = 900) -> Iterator[Page]:
-    """Chromium, open only around browser steps (see test_admin_queue.chromium)."""
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        try:
-            page = browser.new_page(viewport={"width": width, "height": height})
-            yield page
-        finally:
-            browser.close()
-
-
-def axe_problems(page: Page) -> list[list[str]]:
-    """Serious and critical axe findings, the script injected by Playwright (which our
-    CSP allows: Playwright evaluates it as the page's own code, not as an inline tag)."""
-    assert AXE.exists(), "axe-core is missing: npm ci --prefix tests/e2e (make test does it)"
-    page.evaluate(AXE.read_text())
-    found = page.evaluate(
-        "async () => (await axe.run()).violations.map(v => [v.id, v.impact, v.nodes.length])"
-    )
-    return [v for v in found if v[1] in ("serious", "critical")]
-
-
-def csp_errors(page: Page) -> list[str]:
-    errors: list[str] = []
-    page.on(
-        "console",
-        lambda message: (
-            errors.append(message.text) if "Content Security Policy" in message.text else None
-        ),
-    )
-    return errors
 
 
 def link_in(message: mail.EmailMessage, kind: str) -> str:
@@ -167,7 +130,7 @@ def test_an_owner_looks_up_signs_in_removes_three_photos_and_gets_a_receipt(
         expect(page.locator("h1")).to_contain_text("your email address is confirmed")
         assert blocked == []
 
-    services.request_approve(request=removal, actor="maintainer:mia@example.org")
+    review.request_approve(removal=removal, actor="maintainer:mia@example.org")
     run_all(run_tasks)
     removal.refresh_from_db()
     assert removal.status == S.COMPLETED

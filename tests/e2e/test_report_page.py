@@ -7,9 +7,8 @@ import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from optout.models import RemovalRequest
-from tests.e2e.test_admin_queue import ARGS, ARTIFACTS, CHROMIUM
-from tests.e2e.test_owner_flow import axe_problems, csp_errors
-from tests.factories import DatasetFactory, PhotoFactory
+from tests.support.browser import ARGS, ARTIFACTS, CHROMIUM, axe_problems, csp_errors
+from tests.support.factories import DatasetFactory, PhotoFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from optout import api
+from optout.lookup import removals
 from optout.models import Dataset
 
 
@@ -13,7 +13,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("slug")
-        parser.add_argument("--format", choices=sorted(api.FORMATS), default="csv")
+        parser.add_argument("--format", choices=sorted(removals.FORMATS), default="csv")
         parser.add_argument("--output", "-o", help="A file to write; standard output if omitted.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -21,7 +21,7 @@ class Command(BaseCommand):
         if dataset is None:
             known = ", ".join(Dataset.objects.values_list("slug", flat=True)) or "none"
             raise CommandError(f"No dataset “{options['slug']}”. Known: {known}.")
-        chunks = api.removals_stream(dataset, options["format"])
+        chunks = removals.removals_stream(dataset, options["format"])
         if options["output"]:
             with open(options["output"], "w", encoding="utf-8", newline="") as out:
                 out.writelines(chunks)

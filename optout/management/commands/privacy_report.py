@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from optout import retention
+from optout.privacy import retention
 
 
 class Command(BaseCommand):

@@ -1,0 +1,36 @@
+"""Flickr: where its OAuth and REST endpoints are, and our hourly budget of calls.
+
+With no FLICKR_API_KEY and DEBUG on, the local Flickr simulator stands in (it can
+never be on with DEBUG off).
+"""
+
+from config.settings.base import DEBUG, env
+
+FLICKR_API_KEY: str = env.str("FLICKR_API_KEY", default="")
+FLICKR_API_SECRET: str = env.str("FLICKR_API_SECRET", default="")
+FLICKR_SIMULATOR: bool = DEBUG and not FLICKR_API_KEY
+FLICKR_SIMULATOR_PORT: int = env.int("FLICKR_SIMULATOR_PORT", default=8001)
+if FLICKR_SIMULATOR:
+    # A fixed local key pair that `manage.py flickr_simulator` is started with;
+    # it opens nothing but the simulator on 127.0.0.1.
+    FLICKR_API_KEY = "optoutlocaldemokey00000000000000"
+    FLICKR_API_SECRET = "optoutlocaldemosecret"  # noqa: S105 (a local stand-in, not a secret)
+    _flickr_default = f"http://127.0.0.1:{FLICKR_SIMULATOR_PORT}/services"
+    _flickr_api_default = _flickr_default
+else:
+    _flickr_default = "https://www.flickr.com/services"
+    _flickr_api_default = "https://api.flickr.com/services"
+FLICKR_OAUTH_URL: str = env.str("FLICKR_OAUTH_URL", default=f"{_flickr_default}/oauth")
+FLICKR_API_URL: str = env.str("FLICKR_API_URL", default=f"{_flickr_api_default}/rest")
+FLICKR_TIMEOUT: float = env.float("FLICKR_TIMEOUT", default=10.0)
+# Where thumbnails are built from (server/ID_secret_q.jpg); the simulator serves
+# placeholders, so the demo shows pictures without reaching Flickr.
+FLICKR_STATIC_URL: str = env.str(
+    "FLICKR_STATIC_URL",
+    default=f"http://127.0.0.1:{FLICKR_SIMULATOR_PORT}/static"
+    if FLICKR_SIMULATOR
+    else "https://live.staticflickr.com",
+)
+# Flickr allows 3,600 calls an hour per key; we count in clock hours, and two
+# adjacent full hours could overlap one rolling hour on Flickr's side: stay under.
+FLICKR_CALLS_PER_HOUR: int = env.int("FLICKR_CALLS_PER_HOUR", default=3000)

@@ -1,0 +1,38 @@
+"""optout's own policies: deadlines, approval, reminders, retention, rate limits, deletion."""
+
+from config.settings.base import env
+
+# Requests.
+# Absolute links in emails point here.
+SITE_URL: str = env.str("SITE_URL", default="http://127.0.0.1:8000")
+REQUEST_DEADLINE_DAYS: int = env.int("REQUEST_DEADLINE_DAYS", default=30)
+# Verified owner requests go straight to the deletion queue; off: they wait in needs_review.
+AUTO_APPROVE_OWNER_REQUESTS: bool = env.bool("AUTO_APPROVE_OWNER_REQUESTS", default=True)
+CONFIRM_REMINDER_AFTER_HOURS: int = env.int("CONFIRM_REMINDER_AFTER_HOURS", default=48)
+# Days after a request closes before optout.privacy.retention erases the requester's
+# email and words.
+RETENTION_DAYS: int = env.int("RETENTION_DAYS", default=90)
+PHOTOS_PER_PAGE: int = 48
+# Rate limits, per client IP per minute (optout.infra.ratelimit). The check APIs
+# (/api/v1/check, /api/v2/query/urls/) share one counter.
+API_RATE_LIMIT_PER_MINUTE: int = env.int("API_RATE_LIMIT_PER_MINUTE", default=60)
+# Look-ups (/?q=).
+RATE_LIMIT_LOOKUP_PER_MINUTE: int = env.int("RATE_LIMIT_LOOKUP_PER_MINUTE", default=30)
+# Starting a Flickr sign-in (each one spends Flickr calls of our key).
+RATE_LIMIT_SIGNIN_PER_MINUTE: int = env.int("RATE_LIMIT_SIGNIN_PER_MINUTE", default=10)
+# Form posts: choosing photos and filing, the report form, confirming, cancelling.
+RATE_LIMIT_FORMS_PER_MINUTE: int = env.int("RATE_LIMIT_FORMS_PER_MINUTE", default=20)
+
+# Deletion pipeline (optout.deletion). Photos per batch (one transaction each);
+# attempts before a job fails and its request with it; retry backoff; when the
+# sweeper resends a job still queued, or one running whose heartbeat stopped
+# (a killed worker). A batch must take well under DELETION_STALE_AFTER_SECONDS.
+DELETION_BATCH_SIZE: int = env.int("DELETION_BATCH_SIZE", default=1000)
+DELETION_MAX_ATTEMPTS: int = env.int("DELETION_MAX_ATTEMPTS", default=6)
+DELETION_RETRY_BACKOFF_SECONDS: float = env.float("DELETION_RETRY_BACKOFF_SECONDS", default=30.0)
+DELETION_RETRY_BACKOFF_MAX_SECONDS: float = env.float(
+    "DELETION_RETRY_BACKOFF_MAX_SECONDS", default=1800.0
+)
+DELETION_REQUEUE_AFTER_SECONDS: int = env.int("DELETION_REQUEUE_AFTER_SECONDS", default=300)
+DELETION_STALE_AFTER_SECONDS: int = env.int("DELETION_STALE_AFTER_SECONDS", default=600)
+DELETION_SWEEP_EVERY_SECONDS: float = env.float("DELETION_SWEEP_EVERY_SECONDS", default=120.0)

@@ -1,0 +1,32 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from optout.api import checks, openapi, removals
+from optout.web import health, owner, policies, public, shown, signin
+
+urlpatterns = [
+    path("", public.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    # Our own pages are not training data (optout/web/policies.py).
+    path("robots.txt", policies.robots_txt, name="robots_txt"),
+    path(".well-known/tdmrep.json", policies.tdmrep_json, name="tdmrep_json"),
+    path(".well-known/tdm-policy.json", policies.tdm_policy, name="tdm_policy"),
+    path("favicon.ico", policies.favicon, name="favicon"),
+    path("signin/flickr/", signin.flickr_signin, name="flickr_signin"),
+    path("signin/flickr/callback/", signin.flickr_callback, name="flickr_callback"),
+    path("me/photos/", owner.my_photos, name="my_photos"),
+    path("r/<str:token>/", owner.request_status, name="request_status"),
+    path("r/<str:token>/cancel/", owner.request_cancel, name="request_cancel"),
+    path("r/<str:token>/receipt.csv", owner.request_receipt, name="request_receipt"),
+    path("confirm/<str:token>/", owner.email_confirm, name="email_confirm"),
+    # Provider delivery news: /anymail/<esp>/tracking/, basic auth ANYMAIL_WEBHOOK_SECRET.
+    path("anymail/", include("anymail.urls")),
+    path("report/", shown.report, name="report"),
+    # Downstream: removal lists and checks (optout/api/).
+    path("datasets/<slug:slug>/removals.<str:fmt>", removals.removals, name="removals"),
+    path("api/v1/check", checks.check, name="api_check"),
+    path("api/v1/openapi.json", openapi.openapi, name="api_openapi"),
+    # Spawning's opt-out API path, trailing slash included, as datadiligence calls it.
+    path("api/v2/query/urls/", checks.spawning_query_urls, name="api_spawning_urls"),
+    path("admin/", admin.site.urls),
+]

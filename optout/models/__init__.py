@@ -1,0 +1,32 @@
+"""The data layer. `from optout.models import Dataset, Photo, Suppression, RemovalRequest`
+is a contract: operators' scripts rely on it.
+
+- registry: Dataset, Photo, Suppression (what is in a dataset, what must stay out).
+- requests: RemovalRequest and what hangs off it (photos, links, events).
+- outbox: EmailLog and DeletionJob, the rows that make background work durable.
+"""
+
+from optout.models.outbox import DeletionJob, EmailLog
+from optout.models.registry import Dataset, Photo, Suppression
+from optout.models.requests import (
+    CLOSED_STATUSES,
+    RejectReason,
+    RemovalRequest,
+    RequestEvent,
+    RequestLink,
+    RequestPhoto,
+)
+
+__all__ = [
+    "CLOSED_STATUSES",
+    "Dataset",
+    "DeletionJob",
+    "EmailLog",
+    "Photo",
+    "RejectReason",
+    "RemovalRequest",
+    "RequestEvent",
+    "RequestLink",
+    "RequestPhoto",
+    "Suppression",
+]

@@ -1,0 +1,288 @@
+"""The owner's pages after sign-in: choose photos, file, follow the request, confirm email."""
+
+import csv
+from collections.abc import Iterable, Iterator
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from optout import secret_links, workflow
+from optout.infra.ratelimit import rate_limit
+from optout.models import Photo, RemovalRequest, RequestEvent, RequestLink
+from optout.requests import confirmation, filing, selectors
+from optout.web.signin import IDENTITY_KEY
+
+SELECTION_KEY = "photo_selection"
+S = RemovalRequest.Status
+STEPS = [
+    (S.VERIFIED, "Filed and verified"),
+    (S.APPROVED, "Approved"),
+    (S.DELETING, "Deleting"),
+    (S.COMPLETED, "Completed"),
+]
+# A person shown in a photo: their request is read by a maintainer first.
+SHOWN_STEPS = [
+    (S.PENDING_EMAIL, "Filed"),
+    (S.NEEDS_REVIEW, "Under review"),
+    (S.APPROVED, "Approved"),
+    (S.DELETING, "Deleting"),
+    (S.COMPLETED, "Completed"),
+]
+
+
+class FileForm(forms.Form):
+    scope = forms.ChoiceField(
+        choices=[("all", "all"), ("selected", "selected")], initial="all", required=False
+    )
+    photo = forms.TypedMultipleChoiceField(coerce=int, required=False, choices=())
+    shown = forms.CharField(required=False)
+    future_releases = forms.BooleanField(required=False)
+    email = forms.EmailField(
+        required=False,
+        max_length=254,
+        error_messages={"invalid": "Enter an email address like name@example.org."},
+    )
+
+    def __init__(self, *args: object, page_ids: list[int], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["photo"].choices = [(pk, pk) for pk in page_ids]  # type: ignore[attr-defined]
+
+
+def _identity(request: HttpRequest) -> filing.Identity | None:
+    data = request.session.get(IDENTITY_KEY)
+    if not data or not data.get("nsid"):
+        return None
+    return filing.Identity(nsid=data["nsid"], username=data.get("username", ""))
+
+
+def _selection(request: HttpRequest, nsid: str) -> dict[str, object]:
+    saved = request.session.get(SELECTION_KEY) or {}
+    if saved.get("nsid") != nsid:
+        saved = {"nsid": nsid, "ids": [], "scope": "all", "email": "", "future": False}
+    return saved
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+@rate_limit("forms")
+def my_photos(request: HttpRequest) -> HttpResponse:
+    identity = _identity(request)
+    if identity is None:
+        messages.info(request, "Sign in with Flickr first, so we know which photos are yours.")
+        return redirect(f"{reverse('flickr_signin')}?next={reverse('my_photos')}")
+    photos = selectors.owner_photos(nsid=identity.nsid)
+    paginator = Paginator(photos, settings.PHOTOS_PER_PAGE)
+    page = paginator.get_page(request.GET.get("page") or request.POST.get("page"))
+    page_photos = list(page.object_list)
+    page_ids = [p.pk for p in page_photos]
+    selection = _selection(request, identity.nsid)
+    form = FileForm(request.POST or None, page_ids=page_ids)
+
+    if request.method == "POST" and form.is_valid():
+        # Ticks on this page replace what was saved for this page; others stay.
+        ids = (set(selection["ids"]) - set(page_ids)) | set(form.cleaned_data["photo"])  # type: ignore[arg-type]
+        selection.update(
+            ids=sorted(ids),
+            scope=form.cleaned_data["scope"] or "all",
+            email=form.cleaned_data["email"],
+            future=form.cleaned_data["future_releases"],
+        )
+        request.session[SELECTION_KEY] = selection
+        action = request.POST.get("action", "file")
+        if action.startswith("page:"):
+            target = action.removeprefix("page:")
+            return redirect(f"{reverse('my_photos')}?page={target}")
+        return _file(request, identity, selection, form, paginator, page)
+
+    return _photos_page(request, identity, selection, form, paginator, page)
+
+
+def _file(
+    request: HttpRequest,
+    identity: filing.Identity,
+    selection: dict[str, object],
+    form: FileForm,
+    paginator: Paginator,
+    page: object,
+) -> HttpResponse:
+    if not selection["email"]:
+        form.add_error("email", "Give an email address, so we can send you your request's link.")
+    if selection["scope"] == "selected" and not selection["ids"]:
+        form.add_error("photo", "Tick at least one photo, or choose “all my photos”.")
+    ticked = len(form.cleaned_data.get("photo") or ())
+    if selection["scope"] == "all" and ticked:
+        # Ticks with "all" chosen: removing everything would be more than the
+        # person may have meant, so ask rather than guess.
+        form.add_error(
+            "scope",
+            f"You ticked {ticked} photo{pluralize(ticked)} but chose “All {paginator.count} of "
+            "my photos”. Choose “Only the photos I tick below” to remove just "
+            f"{'those' if ticked > 1 else 'that one'}, or untick "
+            f"{'them' if ticked > 1 else 'it'} to remove all.",
+        )
+    if form.errors:
+        return _photos_page(request, identity, selection, form, paginator, page, status=400)
+    try:
+        filed = filing.request_create(
+            identity=identity,
+            email=str(selection["email"]),
+            photo_ids=None if selection["scope"] == "all" else list(selection["ids"]),  # type: ignore[call-overload]
+            future_releases=bool(selection["future"]),
+        )
+    except filing.NothingToRemove:
+        form.add_error("photo", "None of the photos you chose is still in a dataset.")
+        return _photos_page(request, identity, selection, form, paginator, page, status=400)
+    request.session.pop(SELECTION_KEY, None)
+    if filed.outcome == "created":
+        messages.success(
+            request,
+            f"Request {filed.removal.public_id} is filed. We sent a confirmation link to "
+            f"{filed.removal.email}. Keep this page's address: it is your private link.",
+        )
+    elif filed.outcome == "joined":
+        messages.success(
+            request, f"Your photos were added to your open request {filed.removal.public_id}."
+        )
+    else:
+        messages.info(
+            request, f"These photos are already in your open request {filed.removal.public_id}."
+        )
+    return redirect("request_status", token=filed.status_token)
+
+
+def _photos_page(
+    request: HttpRequest,
+    identity: filing.Identity,
+    selection: dict[str, object],
+    form: FileForm,
+    paginator: Paginator,
+    page: object,
+    status: int = 200,
+) -> HttpResponse:
+    per_dataset = selectors.owner_photo_counts(nsid=identity.nsid)
+    groups: dict[str, list[Photo]] = {}
+    for photo in page.object_list:  # type: ignore[attr-defined]
+        groups.setdefault(str(photo.dataset), []).append(photo)
+    context = {
+        "identity": identity,
+        "per_dataset": per_dataset,
+        "total": paginator.count,
+        "page": page,
+        "groups": groups,
+        "selected": set(selection["ids"]),  # type: ignore[call-overload]
+        "selection": selection,
+        "form": form,
+    }
+    return render(request, "optout/my_photos.html", context, status=status)
+
+
+def _status_link(token: str) -> RequestLink:
+    try:
+        return secret_links.link_find(token=token, purpose=RequestLink.Purpose.STATUS)
+    except secret_links.LinkInvalid:
+        raise Http404("No such request.") from None
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def request_status(request: HttpRequest, token: str) -> HttpResponse:
+    removal = _status_link(token).request
+    total = removal.photos.count()
+    removed = removal.photos.filter(state=Photo.State.REMOVED).count()
+    steps = SHOWN_STEPS if removal.kind == RemovalRequest.Kind.SHOWN else STEPS
+    reached = [step for step, _ in steps]
+    current = reached.index(removal.status) if removal.status in reached else -1
+    if removal.status == S.FAILED:
+        current = reached.index(S.DELETING)
+    finished = removal.status == S.COMPLETED
+    context = {
+        "removal": removal,
+        "token": token,
+        "total": total,
+        "removed": removed,
+        "steps": [
+            {"label": label, "done": i < current or finished, "now": i == current and not finished}
+            for i, (_, label) in enumerate(steps)
+        ],
+        "events": _labelled(removal.events.filter(public=True)),
+        "photos": removal.photos.select_related("dataset").order_by("dataset__name", "flickr_id")[
+            :60
+        ],
+        "can_cancel": workflow.can_move(removal.status, S.CANCELLED),
+    }
+    return render(request, "optout/request_status.html", context)
+
+
+def _labelled(events: Iterable[RequestEvent]) -> list[RequestEvent]:
+    """Events with the state they moved to in words ("needs review", not needs_review)."""
+    labels = dict(S.choices)
+    labelled = list(events)
+    for event in labelled:
+        event.to_label = labels.get(event.to_status, event.to_status)  # type: ignore[attr-defined]
+    return labelled
+
+
+@require_POST
+@rate_limit("forms")
+def request_cancel(request: HttpRequest, token: str) -> HttpResponse:
+    removal = _status_link(token).request
+    try:
+        filing.request_cancel(removal=removal)
+        messages.success(request, f"Request {removal.public_id} is cancelled. Nothing was deleted.")
+    except workflow.TransitionRefused as refused:
+        messages.error(request, f"It can no longer be cancelled: {refused.message}")
+    return redirect("request_status", token=token)
+
+
+@never_cache
+def request_receipt(request: HttpRequest, token: str) -> HttpResponse:
+    removal = _status_link(token).request
+    if removal.status != S.COMPLETED:
+        raise Http404("The receipt exists once the request is completed.")
+    rows = (
+        removal.photos.filter(state=Photo.State.REMOVED)
+        .values_list("dataset__slug", "dataset__release", "flickr_id", "removed_at")
+        .order_by("dataset__slug", "flickr_id")
+    )
+
+    class Echo:
+        def write(self, value: str) -> str:
+            return value
+
+    def lines() -> Iterator[str]:
+        writer = csv.writer(Echo())
+        yield writer.writerow(["request", "dataset", "release", "photo_id", "removed_at"])
+        for slug, release, flickr_id, removed_at in rows.iterator():
+            stamp = removed_at.isoformat() if removed_at else ""
+            yield writer.writerow([removal.public_id, slug, release, flickr_id, stamp])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    filename = f"optout-receipt-{removal.public_id}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+@rate_limit("forms")
+def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
+    # GET only shows a button: a mail scanner that prefetches the link confirms nothing.
+    if request.method != "POST":
+        try:
+            link = secret_links.link_find(token=token, purpose=RequestLink.Purpose.CONFIRM)
+        except secret_links.LinkInvalid:
+            return render(request, "optout/email_confirm_invalid.html", status=404)
+        return render(request, "optout/email_confirm.html", {"removal": link.request})
+    try:
+        removal = confirmation.email_confirm(token=token)
+    except secret_links.LinkInvalid:
+        return render(request, "optout/email_confirm_invalid.html", status=404)
+    return render(request, "optout/email_confirmed.html", {"removal": removal})

@@ -1,0 +1,60 @@
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_safe
+
+from optout.infra.ratelimit import rate_limit
+from optout.lookup import LookupProblem, OwnerAnswer, lookup_answer
+from optout.models import Dataset
+
+
+@require_safe
+@rate_limit("lookup", methods=("GET", "HEAD"), when=lambda request: "q" in request.GET)
+def home(request: HttpRequest) -> HttpResponse:
+    """The home page, and the look-up itself at /?q=… so an answer is a link to share."""
+    fmt = request.GET.get("format", "")
+    if fmt not in ("", "json", "html"):
+        return _lookup_error(request, f"Unknown format “{fmt[:20]}”: use json or html.", 400, False)
+    as_json = fmt == "json" or (
+        not fmt
+        and request.get_preferred_type(["text/html", "application/json"]) == "application/json"
+    )
+    if "q" not in request.GET:
+        if as_json:
+            message = "Say what to look up: ?q=<Flickr username, NSID or link>."
+            return _lookup_error(request, message, 400, as_json)
+        response = render(request, "optout/home.html", {"datasets": Dataset.objects.all()})
+        patch_vary_headers(response, ["Accept"])
+        return response
+    query = request.GET["q"]
+    try:
+        answer = lookup_answer(text=query)
+    except LookupProblem as problem:
+        response = _lookup_error(request, problem.message, problem.status, as_json, query)
+        if getattr(problem, "retry_after", None):
+            response["Retry-After"] = str(problem.retry_after)
+        return response
+    if as_json:
+        response = JsonResponse(answer.as_json())
+    else:
+        template = (
+            "optout/lookup_owner.html"
+            if isinstance(answer, OwnerAnswer)
+            else "optout/lookup_photo.html"
+        )
+        response = render(request, template, {"answer": answer, "query": answer.query})
+    patch_vary_headers(response, ["Accept"])
+    return response
+
+
+def _lookup_error(
+    request: HttpRequest, message: str, status: int, as_json: bool, query: str = ""
+) -> HttpResponse:
+    if as_json:
+        response = JsonResponse({"error": message}, status=status)
+    else:
+        # Echo a bounded query back into the box, so the person can fix it.
+        context = {"error": message, "query": "".join(c for c in query[:500] if c.isprintable())}
+        response = render(request, "optout/lookup_error.html", context, status=status)
+    patch_vary_headers(response, ["Accept"])
+    return response

@@ -1,0 +1,61 @@
+"""The form for a person shown in a photo they do not own."""
+
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from optout.infra.ratelimit import rate_limit
+from optout.requests import filing
+
+
+class ReportForm(forms.Form):
+    email = forms.EmailField(
+        max_length=254,
+        error_messages={
+            "required": "Give an email address: we confirm it before anything else.",
+            "invalid": "Enter an email address like name@example.org.",
+        },
+    )
+    links = forms.CharField(
+        max_length=20_000,
+        error_messages={"required": "Give at least one photo link or photo id."},
+    )
+    relation = forms.CharField(
+        max_length=200,
+        error_messages={
+            "required": "Tell us how you relate to the photos (for example: I am in them)."
+        },
+    )
+    statement = forms.CharField(
+        max_length=5000,
+        error_messages={"required": "Tell us, in a few words, why these photos should go."},
+    )
+    contact = forms.CharField(max_length=500, required=False)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+@rate_limit("forms")
+def report(request: HttpRequest) -> HttpResponse:
+    form = ReportForm(request.POST or None)
+    problems: list[str] = []
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            removal = filing.shown_request_create(
+                email=data["email"],
+                links_text=data["links"],
+                relation=data["relation"],
+                statement=data["statement"],
+                contact=data["contact"],
+            )
+        except filing.ShownRequestInvalid as invalid:
+            problems = invalid.problems
+        else:
+            return render(request, "optout/report_filed.html", {"removal": removal})
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "optout/report_form.html", {"form": form, "problems": problems}, status=status
+    )

@@ -1,0 +1,195 @@
+"""Sign in with Flickr (OAuth 1.0a, perms=read): proof that a Flickr account is yours.
+
+The session (database-backed) holds the request token while the person is on
+Flickr, and afterwards only who they are: `flickr_identity` = nsid, username,
+fullname, verified_at. No access token is ever stored anywhere.
+"""
+
+import hashlib
+import logging
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from optout import flickr
+from optout.infra.ratelimit import rate_limit
+
+log = logging.getLogger(__name__)
+
+PENDING_KEY = "flickr_signin_pending"
+IDENTITY_KEY = "flickr_identity"
+# A digest of the last completed sign-in's request token, so a second visit to
+# the same callback gets "already used", not "expired" (and no token stays behind).
+USED_KEY = "flickr_signin_used"
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _default_next() -> str:
+    return reverse("my_photos")
+
+
+def _safe_next(request: HttpRequest, candidate: str) -> str:
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return ""
+
+
+def _problem(
+    request: HttpRequest,
+    *,
+    status: int,
+    title: str,
+    message: str,
+    retry_after: int | None = None,
+    next_url: str = "",
+) -> HttpResponse:
+    response = render(
+        request,
+        "optout/signin_problem.html",
+        # "Sign in again" returns to where the person was going.
+        {"title": title, "message": message, "next": next_url},
+        status=status,
+    )
+    if retry_after:
+        response["Retry-After"] = str(retry_after)
+    return response
+
+
+def _flickr_problem(
+    request: HttpRequest, error: flickr.FlickrError, next_url: str = ""
+) -> HttpResponse:
+    if request.session.modified:
+        # SessionMiddleware skips saving on 5xx answers; the used-up request
+        # token must still leave the session, or a reload would replay it.
+        request.session.save()
+    if isinstance(error, flickr.FlickrUnavailable | flickr.FlickrNotConfigured):
+        return _problem(
+            request,
+            status=503,
+            title="Flickr cannot be reached right now",
+            message=error.message,
+            retry_after=error.retry_after,
+            next_url=next_url,
+        )
+    return _problem(
+        request,
+        status=502,
+        title="Flickr did not confirm the sign-in",
+        message=error.message,
+        next_url=next_url,
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+@rate_limit("signin")
+def flickr_signin(request: HttpRequest) -> HttpResponse:
+    """GET: the page with the button. POST: off to Flickr."""
+    next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next", ""))
+    if request.method != "POST":
+        return render(
+            request,
+            "optout/signin_start.html",
+            {"next": next_url, "identity": request.session.get(IDENTITY_KEY)},
+        )
+    # Only a bare path here: Authlib 1.9 signs a %-escaped oauth_callback
+    # differently from Flickr's (and oauthlib's) side, which then refuses it.
+    callback_url = request.build_absolute_uri(reverse("flickr_callback"))
+    try:
+        start = flickr.signin_start(callback_url=callback_url)
+    except flickr.FlickrError as error:
+        log.warning("Flickr sign-in could not start: %s", error)
+        return _flickr_problem(request, error, next_url)
+    request.session[PENDING_KEY] = {
+        "oauth_token": start.request_token,
+        "oauth_token_secret": start.request_token_secret,
+        "next": next_url,
+    }
+    return HttpResponseRedirect(start.authorize_url)
+
+
+@never_cache
+@require_GET  # not HEAD: a prefetching HEAD would use up the sign-in
+def flickr_callback(request: HttpRequest) -> HttpResponse:
+    """Flickr sends the person back here, with a verifier if they said yes."""
+    token = request.GET.get("oauth_token", "")
+    verifier = request.GET.get("oauth_verifier", "")
+    # One callback per request token, whatever its outcome.
+    pending: dict[str, Any] | None = request.session.pop(PENDING_KEY, None)
+
+    if pending is None:
+        if token and _digest(token) == request.session.get(USED_KEY):
+            return _problem(
+                request,
+                status=400,
+                title="This sign-in link was already used",
+                message="This sign-in with Flickr has already been completed. If you want "
+                "to sign in again, start from the button below.",
+            )
+        return _problem(
+            request,
+            status=400,
+            title="Your sign-in expired",
+            message="We have no sign-in with Flickr waiting for this browser; it may have "
+            "taken too long, or cookies may be blocked. Please start again.",
+        )
+    if token and token != pending["oauth_token"]:
+        log.warning("Flickr callback with a token we did not issue to this session")
+        return _problem(
+            request,
+            status=400,
+            title="This sign-in link is not yours",
+            message="This link back from Flickr does not belong to the sign-in started in "
+            "this browser, so we ignored it. Please start again.",
+            next_url=pending.get("next", ""),
+        )
+    if not verifier:
+        return _problem(
+            request,
+            status=400,
+            title="You cancelled the sign-in",
+            message="You did not authorize optout on Flickr, so we know nothing about your "
+            "account and nothing was shared. You can sign in whenever you like.",
+            next_url=pending.get("next", ""),
+        )
+    if not token:
+        return _problem(
+            request,
+            status=400,
+            title="This sign-in link is incomplete",
+            message="The link back from Flickr is missing part of its address. Please start again.",
+            next_url=pending.get("next", ""),
+        )
+
+    try:
+        identity = flickr.signin_finish(
+            request_token=pending["oauth_token"],
+            request_token_secret=pending["oauth_token_secret"],
+            verifier=verifier,
+        )
+    except flickr.FlickrError as error:
+        log.warning("Flickr sign-in could not finish: %s", error)
+        return _flickr_problem(request, error, pending.get("next", ""))
+
+    # A new session key on sign-in: a key planted before it (fixation) is worthless after.
+    request.session.cycle_key()
+    request.session[IDENTITY_KEY] = {
+        "nsid": identity.nsid,
+        "username": identity.username,
+        "fullname": identity.fullname,
+        "verified_at": timezone.now().isoformat(),
+    }
+    request.session[USED_KEY] = _digest(pending["oauth_token"])
+    log.info("Signed in with Flickr as %s", identity.nsid)
+    return HttpResponseRedirect(pending.get("next") or _default_next())
