@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: run test lint format check-python demo bench-import bench-lookup bench-deletion bench-removals clean
+.PHONY: run test check lint typecheck format check-python demo bench-import bench-lookup bench-deletion bench-removals clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null || { \
@@ -41,18 +41,28 @@ run: $(VENV)/.runtime
 	@echo ""
 	$(BIN)/honcho start -f Procfile.dev
 
-test: $(VENV)/.dev tests/e2e/node_modules/axe-core/axe.min.js
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+# The whole suite, browser and real-worker tests included: what CI runs.
+test: lint browser
 	$(BIN)/python -m pytest
+
+# The quick loop: lint, imports, types, and every test that is neither e2e nor slow.
+check: lint
+	$(BIN)/python -m pytest -m "not e2e and not slow"
+
+# A Chromium for the browser tests (tests/e2e), found or installed: see .ci/chromium.
+browser: tests/e2e/node_modules/axe-core/axe.min.js
+	@bash .ci/chromium
 
 # axe-core for the browser tests' accessibility checks, pinned by tests/e2e/package-lock.json.
 tests/e2e/node_modules/axe-core/axe.min.js: tests/e2e/package-lock.json
 	npm ci --prefix tests/e2e --silent --no-audit --no-fund
 
+# ruff (PLC0415: no imports inside functions), import-linter (the layers, no cycles), mypy.
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
 format: $(VENV)/.dev
 	$(BIN)/ruff check --fix .
