@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from django.core.exceptions import RequestDataTooBig
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -21,6 +22,15 @@ from optout.models import CLOSED_STATUSES, Photo, RemovalRequest, RequestPhoto
 # Requests that schedule nothing: closed ones, and those whose email nobody has
 # confirmed yet (anyone can type a form; an unconfirmed one must not opt a photo out).
 NOT_SCHEDULING = CLOSED_STATUSES | {RemovalRequest.Status.PENDING_EMAIL}
+# A person shown in a photo proves nothing by confirming an address: their request
+# schedules its photos only once a maintainer approved it (a completed one's photos
+# answer "removed"). An owner's counts at once: the Flickr sign-in proved ownership.
+SHOWN_SCHEDULING = frozenset(
+    {RemovalRequest.Status.APPROVED, RemovalRequest.Status.DELETING, RemovalRequest.Status.FAILED}
+)
+SCHEDULING = Q(request__kind=RemovalRequest.Kind.SHOWN, request__status__in=SHOWN_SCHEDULING) | (
+    ~Q(request__kind=RemovalRequest.Kind.SHOWN) & ~Q(request__status__in=NOT_SCHEDULING)
+)
 MAX_CHECK = 10_000
 # Ids per IN (…) query: few round trips, well under SQLite's 32,766 parameters.
 CHUNK = 5000
@@ -68,9 +78,9 @@ def photos_answer(photo_ids: set[int]) -> dict[int, PhotoAnswer]:
     for start in range(0, len(ordered), CHUNK):
         chunk = ordered[start : start + CHUNK]
         scheduled = set(
-            RequestPhoto.objects.filter(photo__flickr_id__in=chunk)
-            .exclude(request__status__in=NOT_SCHEDULING)
-            .values_list("photo_id", flat=True)
+            RequestPhoto.objects.filter(SCHEDULING, photo__flickr_id__in=chunk).values_list(
+                "photo_id", flat=True
+            )
         )
         rows = (
             Photo.objects.filter(flickr_id__in=chunk)
