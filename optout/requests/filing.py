@@ -1,11 +1,12 @@
 """Filing removal requests: an owner after the Flickr sign-in, or a person shown in a photo."""
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from optout import lookup, secret_links, workflow
@@ -165,6 +166,14 @@ def request_cancel(*, removal: RemovalRequest) -> RemovalRequest:
 MAX_SHOWN_LINKS = 200
 
 
+class ConfirmationPending(Exception):
+    """The address has a report still waiting for its confirmation: we send it nothing more."""
+
+    def __init__(self, email: str) -> None:
+        super().__init__(email)
+        self.email = email
+
+
 class ShownRequestInvalid(Exception):
     """Links we cannot read or photos in no dataset: the form shows `problems`."""
 
@@ -222,6 +231,7 @@ def shown_request_create(
     if problems:
         raise ShownRequestInvalid(problems)
     with transaction.atomic():
+        _confirmation_pending_check(email)
         removal = _request_insert(
             kind=RemovalRequest.Kind.SHOWN,
             status=S.PENDING_EMAIL,
@@ -242,3 +252,28 @@ def shown_request_create(
         )
         emails.email_enqueue(removal=removal, kind="shown_received")
     return removal
+
+
+def _confirmation_pending_check(email: str) -> None:
+    """Raise ConfirmationPending if `email` has a report whose confirmation link still works.
+
+    Anyone can type any address into the form, and each report mails it (and
+    reminds it later): one unconfirmed report at a time per address bounds that
+    to one email and one reminder a week. A confirmed, cancelled or expired one
+    does not count. Two posts at the same moment queue on a lock per address
+    (PostgreSQL; SQLite runs one writer at a time anyway).
+    """
+    address = email.strip().lower()
+    if connection.vendor == "postgresql":
+        key = int.from_bytes(hashlib.sha256(address.encode()).digest()[:8], "big", signed=True)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+    pending = RemovalRequest.objects.filter(
+        kind=RemovalRequest.Kind.SHOWN,
+        status=S.PENDING_EMAIL,
+        email_confirmed_at__isnull=True,
+        email__iexact=address,
+        created_at__gt=timezone.now() - secret_links.CONFIRM_LINK_LIFETIME,
+    )
+    if pending.exists():
+        raise ConfirmationPending(email)

@@ -41,6 +41,7 @@ class ReportForm(forms.Form):
 def report(request: HttpRequest) -> HttpResponse:
     form = ReportForm(request.POST or None)
     problems: list[str] = []
+    pending = ""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -53,9 +54,12 @@ def report(request: HttpRequest) -> HttpResponse:
             )
         except filing.ShownRequestInvalid as invalid:
             problems = invalid.problems
+        except filing.ConfirmationPending as waiting:
+            # Not an error in what they typed: the form comes back as it was, to send
+            # again once the first report is confirmed.
+            pending = waiting.email
         else:
             return render(request, "optout/report_filed.html", {"removal": removal})
-    status = 400 if request.method == "POST" else 200
-    return render(
-        request, "optout/report_form.html", {"form": form, "problems": problems}, status=status
-    )
+    status = 400 if request.method == "POST" and not pending else 200
+    context = {"form": form, "problems": problems, "pending": pending}
+    return render(request, "optout/report_form.html", context, status=status)

@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 from pytest_django.fixtures import DjangoCaptureOnCommitCallbacks
 
-from optout import tasks
+from optout import secret_links, tasks
 from optout.lookup import base58_encode
-from optout.models import Photo, RemovalRequest, RequestEvent
+from optout.models import Photo, RemovalRequest, RequestEvent, RequestLink
 from optout.requests import confirmation, filing
 from tests.support.factories import DatasetFactory, PhotoFactory
 
@@ -135,9 +135,13 @@ def test_an_invalid_email_is_refused(client: Client, photos: list[Photo]) -> Non
     assert "Enter an email address like name@example.org." in response.content.decode()
 
 
-def _filed(days_ago: float) -> RemovalRequest:
+def _filed(days_ago: float, email: str = "") -> RemovalRequest:
+    # One address per request: an address waiting for its confirmation takes no second one.
     removal = filing.shown_request_create(
-        email="sam@example.org", links_text="8100", relation="me", statement="please"
+        email=email or f"sam{RemovalRequest.objects.count()}@example.org",
+        links_text="8100",
+        relation="me",
+        statement="please",
     )
     RemovalRequest.objects.filter(pk=removal.pk).update(
         created_at=timezone.now() - timedelta(days=days_ago)
@@ -205,3 +209,81 @@ def test_an_unconfirmed_shown_in_photo_request_gets_one_reminder_before_it_goes(
     due.refresh_from_db()
     assert due.status == S.NEEDS_REVIEW
     assert confirmation.confirm_reminders_send() == 0
+
+
+# One confirmation at a time per address: the form cannot be used to flood an inbox.
+
+
+def test_a_second_report_for_an_unconfirmed_address_sends_nothing_and_says_check_your_inbox(
+    client: Client,
+    photos: list[Photo],
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    run_tasks: RunTasks,
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("report"), form())
+    run_tasks()
+    assert len(mail.outbox) == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        again = client.post(reverse("report"), form(email="Sam@Example.ORG", links="8200"))
+    run_tasks()
+
+    page = again.content.decode()
+    assert again.status_code == 200
+    assert "Check your inbox" in page
+    assert "We already sent a confirmation link to <strong>Sam@Example.ORG</strong>" in page
+    assert "Nothing new was sent and this report is not filed yet" in page
+    assert ">8200</textarea>" in page  # what they typed stays, to send once confirmed
+    assert RemovalRequest.objects.count() == 1
+    assert len(mail.outbox) == 1
+
+
+def test_the_unconfirmed_report_gets_one_reminder_however_often_the_form_is_sent(
+    photos: list[Photo],
+    django_capture_on_commit_callbacks: DjangoCaptureOnCommitCallbacks,
+    run_tasks: RunTasks,
+) -> None:
+    _filed(days_ago=3, email="sam@example.org")
+    for _ in range(3):
+        with pytest.raises(filing.ConfirmationPending):
+            _filed(days_ago=0, email="SAM@example.org")
+    run_tasks()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert confirmation.confirm_reminders_send() == 1
+    run_tasks()
+    assert [m.to for m in mail.outbox] == [["sam@example.org"]]
+
+
+def test_once_the_first_report_is_confirmed_the_address_can_file_another(
+    photos: list[Photo],
+) -> None:
+    first = _filed(days_ago=0, email="sam@example.org")
+    token = secret_links.link_mint(removal=first, purpose=RequestLink.Purpose.CONFIRM)
+    confirmation.email_confirm(token=token)
+
+    second = _filed(days_ago=0, email="sam@example.org")
+
+    assert second.pk != first.pk
+    assert second.status == S.PENDING_EMAIL
+
+
+def test_once_the_first_report_expired_unconfirmed_the_address_can_file_another(
+    photos: list[Photo],
+) -> None:
+    _filed(days_ago=7.1, email="sam@example.org")  # its link is dead; the purge has not run
+    assert _filed(days_ago=0, email="sam@example.org").status == S.PENDING_EMAIL
+    tasks.shown_unconfirmed_purge()
+    assert RemovalRequest.objects.count() == 1
+
+
+def test_a_cancelled_unconfirmed_report_does_not_block_the_address(photos: list[Photo]) -> None:
+    first = _filed(days_ago=0, email="sam@example.org")
+    filing.request_cancel(removal=first)
+    assert _filed(days_ago=0, email="sam@example.org").pk != first.pk
+
+
+def test_another_address_is_not_blocked(photos: list[Photo]) -> None:
+    _filed(days_ago=0, email="sam@example.org")
+    assert _filed(days_ago=0, email="kim@example.org").status == S.PENDING_EMAIL
