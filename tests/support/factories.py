@@ -1,6 +1,7 @@
 """factory_boy factories for the registry models."""
 
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import factory
 from django.utils import timezone
@@ -8,8 +9,23 @@ from django.utils import timezone
 from optout.infra.owner_keys import owner_key
 from optout.models import Dataset, Photo, RemovalRequest, RequestPhoto, Suppression
 
+M = TypeVar("M")
 
-class DatasetFactory(factory.django.DjangoModelFactory):
+
+class ModelFactory(factory.django.DjangoModelFactory[M]):
+    """A factory whose call, `PhotoFactory(...)`, is typed as the model it makes."""
+
+    class Meta:
+        abstract = True
+
+    if TYPE_CHECKING:
+        # factory_boy's metaclass turns `PhotoFactory(...)` into create(), but its __call__
+        # is untyped, so mypy would type the result as the factory. Only mypy sees this
+        # __new__; ignore[misc]: mypy wants a __new__ to return an instance of its class.
+        def __new__(cls, *args: Any, **kwargs: Any) -> M: ...  # type: ignore[misc]
+
+
+class DatasetFactory(ModelFactory[Dataset]):
     class Meta:
         model = Dataset
         django_get_or_create = ("slug",)
@@ -20,7 +36,7 @@ class DatasetFactory(factory.django.DjangoModelFactory):
     release = "1.0"
 
 
-class PhotoFactory(factory.django.DjangoModelFactory):
+class PhotoFactory(ModelFactory[Photo]):
     class Meta:
         model = Photo
 
@@ -49,7 +65,7 @@ def removed_photo(*, owner_nsid: str, **fields: object) -> Photo:
     return photo
 
 
-class RemovalRequestFactory(factory.django.DjangoModelFactory):
+class RemovalRequestFactory(ModelFactory[RemovalRequest]):
     """A verified owner request with a confirmed address; pass `photos=[...]` to scope it."""
 
     class Meta:
@@ -65,7 +81,10 @@ class RemovalRequestFactory(factory.django.DjangoModelFactory):
     deadline = factory.LazyFunction(lambda: timezone.now() + timedelta(days=30))
 
     @factory.post_generation
-    def photos(self, create: bool, extracted: list[Photo] | None, **kwargs: object) -> None:
+    def photos(
+        self: RemovalRequest, create: bool, extracted: list[Photo] | None, **kwargs: object
+    ) -> None:
+        # factory_boy calls a post-generation hook with the model it built as `self`.
         if create and extracted:
             RequestPhoto.objects.bulk_create(
                 [RequestPhoto(request=self, photo=photo) for photo in extracted]
