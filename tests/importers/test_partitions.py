@@ -2,16 +2,19 @@
 own, later imports merged into it, and the migration that splits an existing table."""
 
 import threading
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 import pytest
-from django.db import DatabaseError, connection, connections
+from django.db import DatabaseError, connection, connections, models
 from django.db.backends.utils import CursorWrapper
 from django.db.migrations.executor import MigrationExecutor
 
 from optout.importers import ManifestError, dataset_import, partitions
 from optout.importers.rows import WIDTHS
+from optout.importers.service import ImportSummary
 from optout.infra.owner_keys import owner_key
 from optout.models import Dataset, Photo, RemovalRequest, RequestPhoto, Suppression
 from tests.support.factories import DatasetFactory, PhotoFactory
@@ -23,12 +26,22 @@ postgresql_only = pytest.mark.skipif(
 )
 
 
-def import_file(path: Path, slug: str = "dif", **options: object) -> object:
+# What CursorWrapper.execute takes as its parameters.
+SQLParams = Sequence[Any] | Mapping[str, Any] | None
+
+
+def import_file(path: Path, slug: str = "dif", **options: str) -> ImportSummary:
     return dataset_import(slug=slug, path=path, **options)
 
 
+def max_length(name: str) -> int | None:
+    field = Photo._meta.get_field(name)
+    assert isinstance(field, models.Field), f"{name} is a relation, not a column"
+    return field.max_length
+
+
 def test_the_cut_widths_are_the_photo_columns_widths() -> None:
-    assert {name: Photo._meta.get_field(name).max_length for name in WIDTHS} == WIDTHS
+    assert {name: max_length(name) for name in WIDTHS} == WIDTHS
 
 
 @pytest.mark.django_db
@@ -208,7 +221,7 @@ def test_a_database_failure_while_attaching_writes_nothing(tmp_path: Path) -> No
     dataset = DatasetFactory(slug="dif", release="0.9")
     real_execute = CursorWrapper.execute
 
-    def failing_attach(self: CursorWrapper, sql: str, params: object = None) -> object:
+    def failing_attach(self: CursorWrapper, sql: str, params: SQLParams = None) -> object:
         if "ATTACH PARTITION" in sql:
             real_execute(self, sql, params)
             raise DatabaseError("server closed the connection unexpectedly")
@@ -237,7 +250,7 @@ def test_two_imports_of_one_dataset_at_once_load_it_once_and_merge_once(
     dataset = DatasetFactory(slug="dif")
     path = yfcc_file(tmp_path / "dif.tsv", [yfcc_row(n) for n in range(1, 301)])
     start = threading.Barrier(2)
-    summaries: list[object] = []
+    summaries: list[ImportSummary] = []
     errors: list[BaseException] = []
 
     def run() -> None:

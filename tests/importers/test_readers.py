@@ -2,7 +2,9 @@
 
 import csv
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -13,11 +15,15 @@ from pytest_django.fixtures import Settings
 from optout.importers import ImportProblem, ManifestError, batches, dataset_import
 from optout.importers.batches import parse_copy_line
 from optout.importers.readers import VIDEO, PhotoRow, Reject, read
+from optout.importers.service import ImportSummary
 from optout.importers.sources import open_binary, sniff
 from optout.infra.owner_keys import owner_key
 from optout.models import Dataset, Photo, Suppression
 from tests.support.factories import DatasetFactory, PhotoFactory
 from tests.support.manifests import NSID, OTHER_NSID, ffhq_file, write, yfcc_file, yfcc_row
+
+# What CursorWrapper.execute takes as its parameters.
+SQLParams = Sequence[Any] | Mapping[str, Any] | None
 
 # One row as the Webscope file has it, URL-encoding and all.
 WEBSCOPE_ROW = (
@@ -52,6 +58,7 @@ def test_it_reads_a_webscope_row_and_decodes_what_it_stores(tmp_path: Path) -> N
 
     assert sniff(path).fmt == "yfcc100m"
     [row] = items(path)
+    assert isinstance(row, PhotoRow)
     assert row.flickr_id == 4571314348
     assert row.owner_nsid == "47065077@N00"
     assert row.owner_name == "keith & ann"
@@ -69,6 +76,7 @@ def test_it_reads_the_25_column_layout_with_line_number_and_hash(tmp_path: Path)
 
     assert sniff(path).yfcc_columns == 25
     [row] = items(path)
+    assert isinstance(row, PhotoRow)
     assert row.flickr_id == 7
     assert row.owner_nsid == NSID
     assert row.title == "Caf%C3%A9"  # encoded once more by the writer, decoded once
@@ -113,6 +121,7 @@ def test_a_nul_in_encoded_text_is_dropped_not_fatal(tmp_path: Path) -> None:
     path = yfcc_file(tmp_path / "yfcc.tsv", [yfcc_row(1).replace("Photo+1", "Pho%00to")])
 
     [row] = items(path)
+    assert isinstance(row, PhotoRow)
     assert row.title == "Photo"
 
 
@@ -262,7 +271,7 @@ def test_a_format_given_by_hand_is_checked_too(tmp_path: Path) -> None:
 # -- the import service (database) -----------------------------------------------------
 
 
-def import_file(path: Path, slug: str = "dif", **options: object) -> object:
+def import_file(path: Path, slug: str = "dif", **options: str) -> ImportSummary:
     return dataset_import(slug=slug, path=path, **options)
 
 
@@ -285,6 +294,7 @@ def test_an_import_creates_the_dataset_and_counts_every_row(
     assert set(dataset.photos.values_list("release", flat=True)) == {"1.0"}
     assert (summary.rows_read, summary.imported, summary.updated) == (5, 2, 0)
     assert (summary.skipped_videos, summary.duplicates, summary.rejected) == (1, 1, 1)
+    assert summary.rejects_path is not None
     assert summary.rejects_path.parent == settings.VAR_DIR / "imports"
     with open(summary.rejects_path, newline="") as f:
         assert list(csv.reader(f))[1][:2] == ["3", "non-numeric photo id 'x'"]
@@ -490,7 +500,7 @@ def test_a_database_failure_in_the_merge_writes_nothing(tmp_path: Path) -> None:
     PhotoFactory(dataset=dataset, flickr_id=1, title="Kept")
     real_execute = CursorWrapper.execute
 
-    def failing_merge(self: CursorWrapper, sql: str, params: object = None) -> object:
+    def failing_merge(self: CursorWrapper, sql: str, params: SQLParams = None) -> object:
         if sql.startswith("INSERT INTO optout_photo"):
             real_execute(self, sql, params)  # the rows are written…
             raise DatabaseError("server closed the connection unexpectedly")  # …then it dies
@@ -533,8 +543,19 @@ def staged_rows(lines: list[str]) -> list[tuple]:
     """COPY text lines as comparable values, the JSON columns parsed."""
     rows = [parse_copy_line(line) for line in lines]
     return sorted(
-        (int(row[0]), *row[1:11], json.loads(row[11]), json.loads(row[12])) for row in rows
+        (
+            int(_not_null(row[0])),
+            *row[1:11],
+            json.loads(_not_null(row[11])),
+            json.loads(_not_null(row[12])),
+        )
+        for row in rows
     )
+
+
+def _not_null(value: str | None) -> str:
+    assert value is not None, "the photo id and the JSON columns are never NULL"
+    return value
 
 
 def test_the_fast_way_stages_exactly_what_the_row_reader_reads(
@@ -574,6 +595,7 @@ def test_a_big_file_is_read_in_a_child_process_with_the_same_result(
     assert (summary.skipped_videos, summary.rejected) == (1, 4)
     assert Photo.objects.get(flickr_id=3).title == "line\nbreak\rand return"
     assert Photo.objects.get(flickr_id=2).owner_name == "back\\slash"
+    assert summary.rejects_path is not None
     with open(summary.rejects_path, newline="") as f:
         assert [row[0] for row in csv.reader(f)][1:] == ["12", "14", "15", "16"]
 
