@@ -14,6 +14,7 @@ urlpatterns = [
     path("favicon.ico", policies.favicon, name="favicon"),
     path("signin/flickr/", signin.flickr_signin, name="flickr_signin"),
     path("signin/flickr/callback/", signin.flickr_callback, name="flickr_callback"),
+    path("signin/flickr/signout/", signin.flickr_signout, name="flickr_signout"),
     path("me/photos/", owner.my_photos, name="my_photos"),
     path("r/<str:token>/", owner.request_status, name="request_status"),
     path("r/<str:token>/cancel/", owner.request_cancel, name="request_cancel"),

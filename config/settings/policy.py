@@ -13,6 +13,9 @@ CONFIRM_REMINDER_AFTER_HOURS: int = env.int("CONFIRM_REMINDER_AFTER_HOURS", defa
 # email and words.
 RETENTION_DAYS: int = env.int("RETENTION_DAYS", default=90)
 PHOTOS_PER_PAGE: int = 48
+# How long a Flickr sign-in stays good for seeing one's photos and filing: on a
+# shared computer the next person must not file, or read titles, in the owner's name.
+FLICKR_IDENTITY_MAX_AGE_SECONDS: int = env.int("FLICKR_IDENTITY_MAX_AGE_SECONDS", default=3600)
 # Rate limits, per client IP per minute (optout.infra.ratelimit). The check APIs
 # (/api/v1/check, /api/v2/query/urls/) share one counter.
 API_RATE_LIMIT_PER_MINUTE: int = env.int("API_RATE_LIMIT_PER_MINUTE", default=60)

@@ -18,7 +18,7 @@ from optout import secret_links, workflow
 from optout.infra.ratelimit import rate_limit
 from optout.models import Photo, RemovalRequest, RequestEvent, RequestLink
 from optout.requests import confirmation, filing, selectors
-from optout.web.signin import IDENTITY_KEY
+from optout.web.signin import SignedIn, SignInExpired, signed_in
 
 SELECTION_KEY = "photo_selection"
 S = RemovalRequest.Status
@@ -56,13 +56,6 @@ class FileForm(forms.Form):
         self.fields["photo"].choices = [(pk, pk) for pk in page_ids]  # type: ignore[attr-defined]
 
 
-def _identity(request: HttpRequest) -> filing.Identity | None:
-    data = request.session.get(IDENTITY_KEY)
-    if not data or not data.get("nsid"):
-        return None
-    return filing.Identity(nsid=data["nsid"], username=data.get("username", ""))
-
-
 def _selection(request: HttpRequest, nsid: str) -> dict[str, object]:
     saved = request.session.get(SELECTION_KEY) or {}
     if saved.get("nsid") != nsid:
@@ -74,16 +67,22 @@ def _selection(request: HttpRequest, nsid: str) -> dict[str, object]:
 @require_http_methods(["GET", "HEAD", "POST"])
 @rate_limit("forms")
 def my_photos(request: HttpRequest) -> HttpResponse:
-    identity = _identity(request)
-    if identity is None:
-        messages.info(request, "Sign in with Flickr first, so we know which photos are yours.")
+    try:
+        signin = signed_in(request)
+    except SignInExpired as expired:
+        messages.info(request, expired.message)
+        signin = None
+    else:
+        if signin is None:
+            messages.info(request, "Sign in with Flickr first, so we know which photos are yours.")
+    if signin is None:
         return redirect(f"{reverse('flickr_signin')}?next={reverse('my_photos')}")
-    photos = selectors.owner_photos(nsid=identity.nsid)
+    photos = selectors.owner_photos(nsid=signin.nsid)
     paginator = Paginator(photos, settings.PHOTOS_PER_PAGE)
     page = paginator.get_page(request.GET.get("page") or request.POST.get("page"))
     page_photos = list(page.object_list)
     page_ids = [p.pk for p in page_photos]
-    selection = _selection(request, identity.nsid)
+    selection = _selection(request, signin.nsid)
     form = FileForm(request.POST or None, page_ids=page_ids)
 
     if request.method == "POST" and form.is_valid():
@@ -100,14 +99,14 @@ def my_photos(request: HttpRequest) -> HttpResponse:
         if action.startswith("page:"):
             target = action.removeprefix("page:")
             return redirect(f"{reverse('my_photos')}?page={target}")
-        return _file(request, identity, selection, form, paginator, page)
+        return _file(request, signin, selection, form, paginator, page)
 
-    return _photos_page(request, identity, selection, form, paginator, page)
+    return _photos_page(request, signin, selection, form, paginator, page)
 
 
 def _file(
     request: HttpRequest,
-    identity: filing.Identity,
+    signin: SignedIn,
     selection: dict[str, object],
     form: FileForm,
     paginator: Paginator,
@@ -129,17 +128,17 @@ def _file(
             f"{'them' if ticked > 1 else 'it'} to remove all.",
         )
     if form.errors:
-        return _photos_page(request, identity, selection, form, paginator, page, status=400)
+        return _photos_page(request, signin, selection, form, paginator, page, status=400)
     try:
         filed = filing.request_create(
-            identity=identity,
+            identity=filing.Identity(nsid=signin.nsid, username=signin.username),
             email=str(selection["email"]),
             photo_ids=None if selection["scope"] == "all" else list(selection["ids"]),  # type: ignore[call-overload]
             future_releases=bool(selection["future"]),
         )
     except filing.NothingToRemove:
         form.add_error("photo", "None of the photos you chose is still in a dataset.")
-        return _photos_page(request, identity, selection, form, paginator, page, status=400)
+        return _photos_page(request, signin, selection, form, paginator, page, status=400)
     request.session.pop(SELECTION_KEY, None)
     if filed.outcome == "created":
         messages.success(
@@ -160,19 +159,19 @@ def _file(
 
 def _photos_page(
     request: HttpRequest,
-    identity: filing.Identity,
+    signin: SignedIn,
     selection: dict[str, object],
     form: FileForm,
     paginator: Paginator,
     page: object,
     status: int = 200,
 ) -> HttpResponse:
-    per_dataset = selectors.owner_photo_counts(nsid=identity.nsid)
+    per_dataset = selectors.owner_photo_counts(nsid=signin.nsid)
     groups: dict[str, list[Photo]] = {}
     for photo in page.object_list:  # type: ignore[attr-defined]
         groups.setdefault(str(photo.dataset), []).append(photo)
     context = {
-        "identity": identity,
+        "identity": signin,
         "per_dataset": per_dataset,
         "total": paginator.count,
         "page": page,

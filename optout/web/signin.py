@@ -2,20 +2,27 @@
 
 The session (database-backed) holds the request token while the person is on
 Flickr, and afterwards only who they are: `flickr_identity` = nsid, username,
-fullname, verified_at. No access token is ever stored anywhere.
+fullname, verified_at. No access token is ever stored anywhere. The identity is
+good for FLICKR_IDENTITY_MAX_AGE_SECONDS after verified_at, and a POST to the
+sign-out forgets the whole session before that.
 """
 
 import hashlib
 import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from optout import flickr
 from optout.infra.ratelimit import rate_limit
@@ -27,6 +34,65 @@ IDENTITY_KEY = "flickr_identity"
 # A digest of the last completed sign-in's request token, so a second visit to
 # the same callback gets "already used", not "expired" (and no token stays behind).
 USED_KEY = "flickr_signin_used"
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """Who the Flickr sign-in proved this browser to be, and until when that holds."""
+
+    nsid: str
+    username: str
+    fullname: str
+    until: datetime
+
+
+class SignInExpired(Exception):
+    """The sign-in is older than FLICKR_IDENTITY_MAX_AGE_SECONDS; it was dropped."""
+
+    def __init__(self) -> None:
+        self.message = (
+            f"You signed in with Flickr more than {_duration(_max_age())} ago, so we signed "
+            "you out: on a shared computer, the next person could otherwise see your photos "
+            "and ask for removals in your name. Sign in again to go on."
+        )
+        super().__init__(self.message)
+
+
+def _max_age() -> timedelta:
+    return timedelta(seconds=settings.FLICKR_IDENTITY_MAX_AGE_SECONDS)
+
+
+def _duration(span: timedelta) -> str:
+    seconds = int(span.total_seconds())
+    for unit, size in (("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds // size} {unit}{pluralize(seconds // size)}"
+    return f"{seconds} second{pluralize(seconds)}"
+
+
+def signed_in(request: HttpRequest) -> SignedIn | None:
+    """This browser's Flickr identity while it is fresh; None if it never signed in.
+
+    Raises SignInExpired, after dropping it from the session, once the sign-in is
+    older than FLICKR_IDENTITY_MAX_AGE_SECONDS (or carries no date at all).
+    """
+    data = request.session.get(IDENTITY_KEY)
+    if not data or not data.get("nsid"):
+        return None
+    try:
+        verified_at = datetime.fromisoformat(data.get("verified_at") or "")
+    except ValueError:
+        verified_at = None
+    until = verified_at + _max_age() if verified_at else None
+    if until is None or until <= timezone.now():
+        del request.session[IDENTITY_KEY]
+        raise SignInExpired
+    return SignedIn(
+        nsid=data["nsid"],
+        username=data.get("username", ""),
+        fullname=data.get("fullname", ""),
+        until=until,
+    )
 
 
 def _digest(token: str) -> str:
@@ -98,11 +164,11 @@ def flickr_signin(request: HttpRequest) -> HttpResponse:
     """GET: the page with the button. POST: off to Flickr."""
     next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next", ""))
     if request.method != "POST":
-        return render(
-            request,
-            "optout/signin_start.html",
-            {"next": next_url, "identity": request.session.get(IDENTITY_KEY)},
-        )
+        try:
+            identity = signed_in(request)
+        except SignInExpired:
+            identity = None  # the page that sent them here said why
+        return render(request, "optout/signin_start.html", {"next": next_url, "identity": identity})
     # Only a bare path here: Authlib 1.9 signs a %-escaped oauth_callback
     # differently from Flickr's (and oauthlib's) side, which then refuses it.
     callback_url = request.build_absolute_uri(reverse("flickr_callback"))
@@ -193,3 +259,17 @@ def flickr_callback(request: HttpRequest) -> HttpResponse:
     request.session[USED_KEY] = _digest(pending["oauth_token"])
     log.info("Signed in with Flickr as %s", identity.nsid)
     return HttpResponseRedirect(pending.get("next") or _default_next())
+
+
+@never_cache
+@require_POST
+def flickr_signout(request: HttpRequest) -> HttpResponse:
+    """Forget this browser's sign-in and everything the session held (ticks, the email)."""
+    request.session.flush()
+    messages.success(
+        request,
+        "You are signed out of optout. On a shared computer, sign out of Flickr too "
+        "(on flickr.com): while you are signed in there, anyone at this computer can "
+        "sign in here as you.",
+    )
+    return redirect("home")

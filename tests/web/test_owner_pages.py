@@ -1,0 +1,122 @@
+"""The owner's pages as a person at a shared computer meets them: the Flickr sign-in
+lasts an hour and can be ended at once; a status page shows what its reader may see."""
+
+from datetime import datetime, timedelta
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import strip_tags
+from pytest_django.fixtures import Settings
+
+from devtools.flickr_simulator import FlickrSimulator
+from optout.models import Photo, RemovalRequest
+from tests.support.factories import DatasetFactory, PhotoFactory
+from tests.support.flickr import BEES, sign_in
+
+pytestmark = pytest.mark.django_db
+S = RemovalRequest.Status
+
+
+@pytest.fixture
+def bees_photos() -> list[Photo]:
+    dif = DatasetFactory(slug="dif", name="Diversity in Faces")
+    return [PhotoFactory(dataset=dif, owner_nsid=BEES.nsid, title=f"Hive {n}") for n in range(3)]
+
+
+def signed_in_ago(client: Client, minutes: float) -> Client:
+    """Signed in as bees through the simulator, the proof dated `minutes` ago."""
+    sign_in(client, as_user=BEES.nsid)
+    session = client.session
+    identity = session["flickr_identity"]
+    identity["verified_at"] = (timezone.now() - timedelta(minutes=minutes)).isoformat()
+    session["flickr_identity"] = identity
+    session.save()
+    return client
+
+
+def test_your_photos_says_until_when_you_are_signed_in_and_offers_to_sign_out(
+    client: Client, flickr_sim: FlickrSimulator, bees_photos: list[Photo]
+) -> None:
+    signed_in_ago(client, minutes=10)
+    page = client.get(reverse("my_photos")).content.decode()
+    verified = datetime.fromisoformat(client.session["flickr_identity"]["verified_at"])
+    until = verified + timedelta(hours=1)
+    assert f"Signed in as bees until {until:%H:%M} UTC" in strip_tags(page)
+    assert f'<form method="post" action="{reverse("flickr_signout")}"' in page
+    assert ">Sign out</button>" in page
+
+
+def test_a_sign_in_older_than_an_hour_must_be_repeated_before_filing(
+    client: Client, flickr_sim: FlickrSimulator, bees_photos: list[Photo]
+) -> None:
+    signed_in_ago(client, minutes=61)
+    form = {"scope": "all", "email": "bea@example.org", "action": "file"}
+
+    response = client.post(reverse("my_photos"), form, follow=True)
+
+    assert not RemovalRequest.objects.exists()
+    assert response.redirect_chain[0][0] == f"{reverse('flickr_signin')}?next=/me/photos/"
+    page = response.content.decode()
+    assert "You signed in with Flickr more than 1 hour ago" in page
+    assert "Sign in again" in page
+    assert "You are signed in as" not in page  # the sign-in page forgot the old one too
+    assert "flickr_identity" not in client.session
+    # Looking at the photos (titles, the saved email) takes a new sign-in as well.
+    again = client.get(reverse("my_photos"))
+    assert again.status_code == 302 and "Hive 0" not in again.content.decode()
+
+
+def test_a_sign_in_just_under_the_hour_still_files(
+    client: Client, flickr_sim: FlickrSimulator, bees_photos: list[Photo]
+) -> None:
+    signed_in_ago(client, minutes=59)
+    form = {"scope": "all", "email": "bea@example.org", "action": "file"}
+    response = client.post(reverse("my_photos"), form)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/r/")
+    assert RemovalRequest.objects.get().owner_nsid == BEES.nsid
+
+
+def test_the_hour_is_a_setting(
+    client: Client, flickr_sim: FlickrSimulator, bees_photos: list[Photo], settings: Settings
+) -> None:
+    settings.FLICKR_IDENTITY_MAX_AGE_SECONDS = 15 * 60
+    signed_in_ago(client, minutes=16)
+    response = client.get(reverse("my_photos"), follow=True)
+    assert "You signed in with Flickr more than 15 minutes ago" in response.content.decode()
+
+
+def test_signing_out_forgets_who_you_are_and_what_you_typed(
+    client: Client, flickr_sim: FlickrSimulator, bees_photos: list[Photo]
+) -> None:
+    signed_in_ago(client, minutes=1)
+    # Ticks and the email are kept in the session while paging.
+    client.post(
+        reverse("my_photos"),
+        {"scope": "selected", "photo": [bees_photos[0].pk], "email": "bea@example.org",
+         "action": "page:1"},
+    )  # fmt: skip
+    assert client.session["photo_selection"]["email"] == "bea@example.org"
+
+    response = client.post(reverse("flickr_signout"), follow=True)
+
+    assert response.redirect_chain == [(reverse("home"), 302)]
+    assert "You are signed out of optout" in response.content.decode()
+    assert "flickr_identity" not in client.session
+    assert "photo_selection" not in client.session
+    after = client.get(reverse("my_photos"))
+    assert after["Location"] == f"{reverse('flickr_signin')}?next=/me/photos/"
+
+
+def test_signing_out_takes_a_post_with_the_csrf_token(
+    client: Client, flickr_sim: FlickrSimulator, bees_photos: list[Photo]
+) -> None:
+    signed_in_ago(client, minutes=1)
+    browser = Client(enforce_csrf_checks=True)
+    browser.cookies = client.cookies  # the same session, in a client that checks CSRF
+
+    assert browser.get(reverse("flickr_signout")).status_code == 405
+    assert browser.post(reverse("flickr_signout")).status_code == 403  # a forged form
+    assert browser.session["flickr_identity"]["nsid"] == BEES.nsid
