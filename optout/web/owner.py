@@ -16,11 +16,13 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from optout import secret_links, workflow
 from optout.infra.ratelimit import rate_limit
+from optout.lookup import base58_encode
 from optout.models import Photo, RemovalRequest, RequestEvent, RequestLink
 from optout.requests import confirmation, filing, selectors
 from optout.web.signin import SignedIn, SignInExpired, signed_in
 
 SELECTION_KEY = "photo_selection"
+STATUS_PHOTOS = 60  # photos listed on a status page; the receipt lists all
 S = RemovalRequest.Status
 STEPS = [
     (S.VERIFIED, "Filed and verified"),
@@ -196,7 +198,8 @@ def request_status(request: HttpRequest, token: str) -> HttpResponse:
     removal = _status_link(token).request
     total = removal.photos.count()
     removed = removal.photos.filter(state=Photo.State.REMOVED).count()
-    steps = SHOWN_STEPS if removal.kind == RemovalRequest.Kind.SHOWN else STEPS
+    shown = removal.kind == RemovalRequest.Kind.SHOWN
+    steps = SHOWN_STEPS if shown else STEPS
     reached = [step for step, _ in steps]
     current = reached.index(removal.status) if removal.status in reached else -1
     if removal.status == S.FAILED:
@@ -212,12 +215,38 @@ def request_status(request: HttpRequest, token: str) -> HttpResponse:
             for i, (_, label) in enumerate(steps)
         ],
         "events": _labelled(removal.events.filter(public=True)),
-        "photos": removal.photos.select_related("dataset").order_by("dataset__name", "flickr_id")[
-            :60
-        ],
+        "photos": [] if shown else _photos_shown(removal),
+        "photo_links": _photo_links(removal) if shown else [],
         "can_cancel": workflow.can_move(removal.status, S.CANCELLED),
     }
     return render(request, "optout/request_status.html", context)
+
+
+def _photos_shown(removal: RemovalRequest) -> list[Photo]:
+    """An owner's photos as they chose them: thumbnails and titles are theirs to see."""
+    photos = removal.photos.select_related("dataset").order_by("dataset__name", "flickr_id")
+    return list(photos[:STATUS_PHOTOS])
+
+
+def _photo_links(removal: RemovalRequest) -> list[dict[str, object]]:
+    """A shown-in-photo request's photos as links and states, nothing more.
+
+    Anyone can name any photo ids in the report form and read this page before
+    confirming anything: no title, owner or thumbnail (its URL holds the photo's
+    secret), and a flic.kr link, which names no owner.
+    """
+    rows = removal.photos.order_by("dataset__name", "flickr_id").values_list(
+        "flickr_id", "dataset__name", "state"
+    )
+    return [
+        {
+            "flickr_id": flickr_id,
+            "url": f"https://flic.kr/p/{base58_encode(flickr_id)}",
+            "dataset": dataset,
+            "removed": state == Photo.State.REMOVED,
+        }
+        for flickr_id, dataset, state in rows[:STATUS_PHOTOS]
+    ]
 
 
 def _labelled(events: Iterable[RequestEvent]) -> list[RequestEvent]:

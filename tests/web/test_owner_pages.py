@@ -11,7 +11,10 @@ from django.utils.html import strip_tags
 from pytest_django.fixtures import Settings
 
 from devtools.flickr_simulator import FlickrSimulator
-from optout.models import Photo, RemovalRequest
+from optout import secret_links
+from optout.lookup import base58_encode
+from optout.models import Photo, RemovalRequest, RequestLink
+from optout.requests import filing
 from tests.support.factories import DatasetFactory, PhotoFactory
 from tests.support.flickr import BEES, sign_in
 
@@ -120,3 +123,43 @@ def test_signing_out_takes_a_post_with_the_csrf_token(
     assert browser.get(reverse("flickr_signout")).status_code == 405
     assert browser.post(reverse("flickr_signout")).status_code == 403  # a forged form
     assert browser.session["flickr_identity"]["nsid"] == BEES.nsid
+
+
+# A shown-in-photo request's status page: anyone can type any photo ids and their own
+# address into the report form, so its page must not hand out other owners' data.
+
+
+def test_a_shown_in_photo_status_page_lists_photo_links_and_states_only(client: Client) -> None:
+    dif = DatasetFactory(slug="dif", name="Diversity in Faces")
+    photos = [
+        PhotoFactory(dataset=dif, flickr_id=8_100, title="Wedding of Jo", owner_name="jo_smith"),
+        PhotoFactory(dataset=dif, flickr_id=8_200, title="Jo at home", owner_name="jo_smith"),
+    ]
+    Photo.objects.filter(pk=photos[1].pk).update(state=Photo.State.REMOVED)
+    removal = filing.shown_request_create(
+        email="anyone@example.org", links_text="8100 8200", relation="me", statement="please"
+    )
+    token = secret_links.link_mint(removal=removal, purpose=RequestLink.Purpose.STATUS)
+
+    page = client.get(reverse("request_status", args=[token])).content.decode()
+
+    for photo in photos:
+        assert photo.title not in page
+        assert photo.owner_name not in page and photo.owner_nsid not in page
+        assert photo.secret not in page and photo.thumbnail_url not in page
+    assert "<img" not in page
+    assert f'href="https://flic.kr/p/{base58_encode(8_100)}"' in page
+    text = " ".join(strip_tags(page).split())
+    assert "Photo 8100 · Diversity in Faces · still in the dataset" in text
+    assert "Photo 8200 · Diversity in Faces · removed" in text
+
+
+def test_an_owner_status_page_still_shows_titles_and_thumbnails(
+    client: Client, flickr_sim: FlickrSimulator, bees_photos: list[Photo]
+) -> None:
+    signed_in_ago(client, minutes=1)
+    form = {"scope": "all", "email": "bea@example.org", "action": "file"}
+    status = client.post(reverse("my_photos"), form)["Location"]
+    page = client.get(status).content.decode()
+    assert "Hive 0" in page
+    assert bees_photos[0].thumbnail_url in page
