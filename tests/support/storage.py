@@ -15,7 +15,7 @@ one line per file actually removed, which is how the tests see "exactly once".
 import os
 import time
 
-from django.core.files.storage import FileSystemStorage
+from django.core.files.storage import FileSystemStorage, Storage
 
 LOG_NAME = "deletions.log"
 
@@ -41,10 +41,10 @@ class FaultyStorage(FileSystemStorage):
             log.write(f"{name}\n")
 
 
-def deletions(storage: FileSystemStorage) -> list[str]:
+def deletions(storage: Storage) -> list[str]:
     """The names deleted so far, one line per file that existed, in order."""
     try:
-        with open(os.path.join(storage.location, LOG_NAME), encoding="utf-8") as log:
+        with open(storage.path(LOG_NAME), encoding="utf-8") as log:
             return log.read().split()
     except FileNotFoundError:
         return []
