@@ -22,6 +22,7 @@ from optout.admin.group import maintainers_group_ensure
 from optout.models import DeletionJob, EmailLog, RemovalRequest, RequestEvent
 from optout.requests import filing, review
 from tests.support.factories import DatasetFactory, PhotoFactory, RemovalRequestFactory
+from tests.support.responses import streamed_text
 
 pytestmark = pytest.mark.django_db
 S = RemovalRequest.Status
@@ -227,7 +228,7 @@ def test_the_csv_export_has_the_filtered_list(queue: Client) -> None:
     RemovalRequestFactory()
     response = queue.get(reverse("admin:optout_removalrequest_export") + "?overdue=yes")
     assert response.status_code == 200
-    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = list(csv.DictReader(io.StringIO(streamed_text(response))))
     assert [(r["public_id"], r["datasets"], r["photos"]) for r in rows] == [
         (late.public_id, "dif ffhq", "2")
     ]
@@ -411,8 +412,8 @@ def test_a_shown_in_photo_request_page_shows_the_statement_not_a_flickr_account(
     assert "Taken at a party." in page and "https://flic.kr/p/7Afjsu" in page
     assert "Owner nsid" not in page
     owner = RemovalRequestFactory()
-    page = queue.get(reverse("admin:optout_removalrequest_change", args=[owner.pk])).content
-    assert b"Owner nsid" in page and b"Statement" not in page
+    owner_page = queue.get(reverse("admin:optout_removalrequest_change", args=[owner.pk])).content
+    assert b"Owner nsid" in owner_page and b"Statement" not in owner_page
 
 
 def test_the_request_page_shows_the_first_200_photos_and_says_how_many(queue: Client) -> None:

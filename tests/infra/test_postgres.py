@@ -1,9 +1,10 @@
-"""PostgreSQL only: the backend's cheap health check (optout/postgres/base.py), and
+"""PostgreSQL only: the backend's cheap health check (optout/infra/postgres/base.py), and
 which index serves the photo table's busiest look-ups."""
 
 import select
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.db import connection, connections
@@ -62,7 +63,7 @@ def test_a_connection_the_server_ended_is_replaced_before_a_request_uses_it(
 # -- The photo table's indexes, as the queries meet them ---------------------------------
 
 
-def _index_scans(sql: str, params: list[object]) -> tuple[list[tuple[str, str, bool]], bool]:
+def _index_scans(sql: str, params: list[Any]) -> tuple[list[tuple[str, str, bool]], bool]:
     """What the plan of `sql` does with optout_photo's partitions, when an index can serve:
     (node type, the optout_photo index whose partition it scans, whether with an Index Cond)
     for each index scan, and whether some node reads a partition from end to end."""

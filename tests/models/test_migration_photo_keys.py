@@ -40,7 +40,7 @@ def at_0008(made_partitions: list[str]) -> Iterator[Apps]:
     executor.migrate(executor.loader.graph.leaf_nodes())
 
 
-def photo_keys() -> dict[str, tuple[list[str | None], bool]]:
+def photo_keys() -> dict[str, tuple[list[str], bool]]:
     """{name: (columns, unique)} of the photo table's own indexes and unique keys."""
     with connection.cursor() as cursor:
         found = connection.introspection.get_constraints(cursor, Photo._meta.db_table)

@@ -199,7 +199,9 @@ def test_the_period_comes_from_the_retention_days_setting(settings: Settings) ->
 
     request.refresh_from_db()
     assert request.email == ""
-    assert request.events.last().why == "Personal data erased after 30 days (retention)."
+    last = request.events.last()
+    assert last is not None
+    assert last.why == "Personal data erased after 30 days (retention)."
 
 
 def test_the_default_retention_is_90_days() -> None:
@@ -289,6 +291,7 @@ def test_the_privacy_report_says_what_the_next_run_erases_and_when_the_next_fall
 
     text = report()
 
+    assert soon.closed_at is not None
     due = soon.closed_at + timedelta(days=90)
     assert "Next run erases: 2 requests." in text
     assert f"Next request to become due: {due:%Y-%m-%d %H:%M} UTC." in text
