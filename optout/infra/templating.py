@@ -32,7 +32,9 @@ from django.dispatch import receiver
 from django.template import defaultfilters
 from django.templatetags.static import static as django_static
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
-from django.utils.timezone import template_localtime
+
+# ignore[attr-defined]: Django has template_localtime; django-stubs 6.1.2 leaves it out.
+from django.utils.timezone import template_localtime  # type: ignore[attr-defined]
 
 PUBLIC_PAGES = "optout/"
 PUBLIC_BASE = "base.html"
@@ -57,7 +59,7 @@ class PublicPagesLoader(jinja2.BaseLoader):
 # on the URLconf, the script prefix and the static files manifest, which are
 # part of the key or fixed for the process (tests that change them clear it).
 @functools.cache
-def _reverse(urlconf: object, prefix: str, name: str, args: tuple[object, ...]) -> str:
+def _reverse(urlconf: str | None, prefix: str, name: str, args: tuple[object, ...]) -> str:
     return reverse(name, args=args, urlconf=urlconf)
 
 

@@ -50,5 +50,5 @@ class ByteOrder(models.Func):
 
     def as_sqlite(
         self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra_context: Any
-    ) -> tuple[str, list[Any]]:
+    ) -> tuple[str, tuple[str | int, ...]]:
         return compiler.compile(self.source_expressions[0])

@@ -19,6 +19,10 @@ from psycopg import pq
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    # Set by BaseDatabaseWrapper (__init__, connect); django-stubs does not declare them.
+    health_check_enabled: bool
+    health_check_done: bool
+
     def close_if_health_check_failed(self) -> None:
         if (
             self.connection is not None
