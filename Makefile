@@ -72,7 +72,7 @@ bench-import: $(VENV)/.dev
 	$(BIN)/python bench/import_bench.py
 
 # Redis for the rate-limit counters, as in production (without it, the local file
-# cache's own cost hides the look-up's: 0.14 against 0.33 in one pair of runs).
+# cache's own cost hides the look-up's; docs/performance.md).
 bench-lookup: export REDIS_URL ?= redis://127.0.0.1:6379/3
 bench-lookup: $(VENV)/.dev
 	$(BIN)/python bench/lookup_bench.py

@@ -71,7 +71,7 @@ WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
     # The public pages (templates/base.html, templates/optout/) are Jinja2, for
-    # speed (optout/templating.py says why); this engine answers for those
+    # speed (optout/infra/templating.py says why); this engine answers for those
     # names only. The admin and the emails are Django templates, below.
     {
         "BACKEND": "django.template.backends.jinja2.Jinja2",

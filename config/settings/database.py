@@ -19,15 +19,15 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # The same backend, with a health check that costs no round trip while
-        # the kept connection is quiet (optout/postgres/base.py).
+        # the kept connection is quiet (optout/infra/postgres/base.py).
         DATABASES["default"]["ENGINE"] = "optout.infra.postgres"
     if env.bool("DATABASE_PREPARED_STATEMENTS", default=True):
         # Server-side parameters, and psycopg prepares a statement on a
         # connection once it has run there 5 times (psycopg's default; Django's
         # is never). The look-up's query then skips PostgreSQL's parse and
-        # plan, most of its cost: 0.45 -> 0.13 ms of server CPU. Prepared
-        # statements live per connection, which CONN_MAX_AGE keeps. Turn this
-        # off behind a transaction-pooling PgBouncer older than 1.21.
+        # plan, most of its cost (docs/performance.md). Prepared statements
+        # live per connection, which CONN_MAX_AGE keeps. Turn this off behind
+        # a transaction-pooling PgBouncer older than 1.21.
         DATABASES["default"].setdefault("OPTIONS", {}).update(
             server_side_binding=True, prepare_threshold=5
         )

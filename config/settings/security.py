@@ -8,7 +8,7 @@ from config.settings.base import DEBUG, env, required
 from config.settings.flickr import FLICKR_OAUTH_URL, FLICKR_STATIC_URL
 
 SECRET_KEY = required("SECRET_KEY", "insecure-local-development-key-do-not-use-in-production")
-# The HMAC key of suppressed owners' NSIDs (optout/owner_keys.py). Separate from
+# The HMAC key of suppressed owners' NSIDs (optout/infra/owner_keys.py). Separate from
 # SECRET_KEY, which may be rotated: this one must never change, or imports stop
 # recognising the owners who asked to be left out.
 OWNER_KEY_SECRET = required("OWNER_KEY_SECRET", "insecure-local-owner-key-do-not-use-in-production")

@@ -44,8 +44,9 @@ class PhotoAnswer:
 
 
 # The shape a dataset's URL column holds (Flickr's static image URLs), read
-# without the full parser, which checks every character and costs ~0.1 ms a
-# line at 10,000 lines. Anything else still goes through lookup.query_parse.
+# without the full parser, which checks every character: at 10,000 lines a call
+# that cost adds up (docs/performance.md). Anything else still goes through
+# lookup.query_parse.
 _FAST_IMAGE_URL = re.compile(
     r"https?://(?:live|farm\d{1,3}|c\d{1,3})\.staticflickr\.com/(?:\d{1,3}/)?\d{1,6}/"
     r"(\d{1,19})_[0-9a-zA-Z]{1,40}(?:_[0-9a-zA-Z]{1,10})?\.(?:jpe?g|png|gif)",

@@ -17,7 +17,7 @@ What a tombstone keeps: `flickr_id` and `dataset` (the receipt, the public
 removal list, and the unique row that keeps a re-import from inserting the
 photo again), `license` and `release`. Everything else a manifest told us
 about the person or the picture is cleared, the owner's NSID included: the
-photo's Suppression keeps the keyed hash of it instead (optout/owner_keys.py),
+photo's Suppression keeps the keyed hash of it instead (optout/infra/owner_keys.py),
 which is all the owner's look-up needs to say "N removed". `file_keys` is
 emptied once verification saw the files gone.
 """

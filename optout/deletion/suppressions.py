@@ -1,6 +1,6 @@
 """Writing the suppression list: what no later import may bring back.
 
-Owners appear on it only as the keyed hash of their NSID (optout/owner_keys.py).
+Owners appear on it only as the keyed hash of their NSID (optout/infra/owner_keys.py).
 The importer reads it (optout/importers/loader.py); the deletion pipeline
 writes it, a photo at a time as they are removed and, for an owner who asked,
 the owner once their request completes.

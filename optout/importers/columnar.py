@@ -1,10 +1,9 @@
 """YFCC100M rows to COPY text a block of lines at a time, with Apache Arrow.
 
-A million-row file spent 12.6 s of CPU per million rows in the per-line Python
-way (split, check, decode, format), more than PostgreSQL's whole raw COPY of
-the same bytes. Arrow's CSV tokenizer and string kernels are compiled: the same
-work on a block of a few thousand lines is a few dozen calls, whatever the
-block's size, about a third of the time.
+The per-line Python way (split, check, decode, format) cost more CPU than
+PostgreSQL's whole raw COPY of the same bytes. Arrow's CSV tokenizer and string
+kernels are compiled: the same work on a block of a few thousand lines is a few
+dozen calls, whatever the block's size (docs/performance.md has the figures).
 
 Only the common row takes this way, and only where nothing in it needs a rule:
 the caller hands over plain lines (ASCII, no backslash, NUL or lone carriage

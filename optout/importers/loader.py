@@ -253,9 +253,9 @@ def _drop_suppressed(cursor: CursorWrapper, dataset_id: int) -> int:
     """Delete the staged rows a Suppression keeps out; returns how many.
 
     Photos match by id. Owners are kept only as a keyed hash of their NSID, so
-    each distinct staged NSID is hashed here (a few hundred thousand per million
-    rows, well under a second) and the matching ones deleted; nothing is hashed
-    when no owner in scope is suppressed, the usual case.
+    each distinct staged NSID is hashed here (once per owner, not per row) and the
+    matching ones deleted; nothing is hashed when no owner in scope is suppressed,
+    the usual case.
     """
     relevant = Suppression.objects.filter(Q(dataset__isnull=True) | Q(dataset_id=dataset_id))
     if not relevant.exists():

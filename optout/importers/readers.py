@@ -60,7 +60,7 @@ def _decoded(value: str) -> str:
     """YFCC's URL-encoded text (`+` for a space, %XX for UTF-8 bytes), decoded.
 
     unquote_plus is pure Python and was most of an import's time; the same
-    decoding through C-level codecs is ten times faster. Odd input (a `%` without
+    decoding goes through C-level codecs instead. Odd input (a `%` without
     two hex digits, a backslash, non-ASCII) takes the slow, lenient way.
     """
     if "%" not in value:

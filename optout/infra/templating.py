@@ -3,9 +3,8 @@
 Why Jinja2 there: the look-up is the busiest page and is measured against a
 trivial view (bench/lookup_bench.py). Rendering was the largest part of its
 Python time with Django's template language; Jinja2 compiles templates to
-Python and renders the same HTML in about half the CPU (1.6 -> 0.74 ms for the
-answer page, a third of which is Django's CSRF token). The admin and the
-emails stay on Django's template language: nothing there is hot.
+Python and renders the same HTML with much less CPU (docs/performance.md). The
+admin and the emails stay on Django's template language: nothing there is hot.
 
 The pages keep their names (views render "optout/home.html" as before); the
 Jinja2 engine comes first in TEMPLATES and answers only for these names, so
@@ -55,9 +54,10 @@ class PublicPagesLoader(jinja2.BaseLoader):
 
 
 # Every page asks for the same few URLs (the home page, sign-in, the style
-# sheet); building each one again cost about 0.15 ms a page. They depend only
-# on the URLconf, the script prefix and the static files manifest, which are
-# part of the key or fixed for the process (tests that change them clear it).
+# sheet), and building them again on every page showed in the look-up's CPU.
+# They depend only on the URLconf, the script prefix and the static files
+# manifest, which are part of the key or fixed for the process (tests that
+# change them clear it).
 @functools.cache
 def _reverse(urlconf: str | None, prefix: str, name: str, args: tuple[object, ...]) -> str:
     return reverse(name, args=args, urlconf=urlconf)

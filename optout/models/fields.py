@@ -12,10 +12,10 @@ class PlainJSONField(models.JSONField):
     """A JSONField stored as PostgreSQL `json` (the text, checked) instead of `jsonb`.
 
     For a value only ever written and read whole: `json` checks the text and keeps
-    it as given, while `jsonb` parses it into a binary form made for looking inside
-    (measured: COPYing a million rows' `Photo.extra` took 4.5 s as jsonb, 0.75 s as
-    json). What `json` cannot do: `=`, DISTINCT, GROUP BY, containment and key
-    comparisons in SQL; fine for a value nobody queries. SQLite stores text either way.
+    it as given, while `jsonb` parses it into a binary form made for looking inside,
+    which costs an import's COPY far more (docs/performance.md). What `json` cannot
+    do: `=`, DISTINCT, GROUP BY, containment and key comparisons in SQL; fine for a
+    value nobody queries. SQLite stores text either way.
     """
 
     def db_type(self, connection: BaseDatabaseWrapper) -> str | None:

@@ -46,7 +46,7 @@ class Photo(models.Model):
     # counts) reads only the partition holding it, its own once imported; on SQLite
     # (local use) it reads the table.
     # No database constraint either: PostgreSQL checked it once per imported row, a
-    # tenth of a million-row import. Datasets are deleted only through the ORM, whose
+    # large share of a big import. Datasets are deleted only through the ORM, whose
     # CASCADE deletes their photos first, and the importer writes only the dataset
     # it holds locked, so no photo can point at a missing dataset.
     dataset = models.ForeignKey(
@@ -72,7 +72,7 @@ class Photo(models.Model):
     )
     # `json`, not `jsonb`, on PostgreSQL: only ever written and read whole (an import
     # writes it, a deletion empties it, nothing queries inside it), and parsing it into
-    # jsonb cost a million-row first import's COPY 4.5 s, against 0.75 s as json.
+    # jsonb was a large part of a first import's COPY, where json only checks the text.
     extra = PlainJSONField(default=dict, blank=True, help_text="The rest of the manifest row.")
     release = models.CharField(max_length=64, blank=True, help_text="Release last imported in.")
     state = models.CharField(max_length=16, choices=State.choices, default=State.PRESENT)
@@ -92,8 +92,8 @@ class Photo(models.Model):
         constraints = [
             # Photo id first: it also serves look-ups by photo id alone (a photo link,
             # the bulk check), with no index of its own to keep, and in a new dataset's
-            # partition, where dataset_id is one value, it sorts faster (0.9 s
-            # instead of 1.6 s for a million rows).
+            # partition, where dataset_id is one value, it sorts faster (the photo id
+            # alone decides the order).
             models.UniqueConstraint(
                 fields=["flickr_id", "dataset"], name="photo_unique_per_dataset"
             ),
@@ -142,7 +142,7 @@ class Suppression(models.Model):
 
     `dataset` empty means every dataset (an owner who asked to be kept out of
     future releases of everything). `owner_key` is the keyed hash of the
-    owner's NSID (optout/owner_keys.py), never the NSID itself: for an owner
+    owner's NSID (optout/infra/owner_keys.py), never the NSID itself: for an owner
     row, the owner kept out; for a photo row, whose photo it was (so their
     look-up can say "N removed" without the tombstone keeping their NSID).
     """

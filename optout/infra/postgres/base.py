@@ -1,9 +1,9 @@
 """Django's PostgreSQL backend, with a health check that spends no round trip on a quiet connection.
 
 With CONN_HEALTH_CHECKS, Django runs `SELECT 1` before the first query of
-every request on a kept connection: one more round trip, and about 0.1 ms of
-CPU between the web process and PostgreSQL, on every page that reads the
-database (the look-up among them).
+every request on a kept connection: one more round trip, and its CPU in the
+web process and PostgreSQL, on every page that reads the database (the look-up
+among them).
 
 A connection that the server has ended (a restart, pg_terminate_backend, an
 idle timeout) does not stay quiet: the server writes its error and closes the

@@ -13,8 +13,8 @@ from optout.importers import FORMATS, ImportProblem, dataset_import
 
 class Command(BaseCommand):
     # An import needs the models, not the URL configuration: Django's system checks
-    # import every view (and the OAuth client behind sign-in) first, a second of an
-    # import's start-up here. `manage.py check` and the server still run them.
+    # import every view (and the OAuth client behind sign-in) first, much of a small
+    # import's start-up. `manage.py check` and the server still run them.
     requires_system_checks: list[str] = []
     help = (
         "Import a dataset manifest (YFCC100M metadata, CSV, JSON lines or FFHQ JSON; "
