@@ -9,16 +9,17 @@ from optout.privacy import retention
 from optout.requests import confirmation
 
 
-@shared_task(
-    autoretry_for=(emails.EmailTransientError,),
-    retry_backoff=30,
-    retry_backoff_max=3600,
-    retry_jitter=True,
-    max_retries=8,
-)
+@shared_task
 def email_send(request_id: int, kind: str) -> str:
+    """Send one email of the outbox if it is due. No Celery retry: a failed
+    attempt waits in its row, and the sweeper sends it again when it is due."""
     outcome = emails.email_deliver(request_id=request_id, kind=kind)
     return "sent" if outcome.sent else f"not sent: {outcome.reason}"
+
+
+@shared_task
+def email_sweep() -> int:
+    return emails.emails_sweep()
 
 
 @shared_task

@@ -3,6 +3,7 @@ transport (a real broker between separate processes, no server needed) and a fil
 cache, both under VAR_DIR. And beat's schedule of sweepers and daily passes."""
 
 from config.settings.base import VAR_DIR, env
+from config.settings.email import EMAIL_SWEEP_EVERY_SECONDS
 from config.settings.policy import DELETION_SWEEP_EVERY_SECONDS
 
 REDIS_URL: str = env.str("REDIS_URL", default="")
@@ -52,6 +53,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "optout.tasks.deletion_sweep",
         "schedule": DELETION_SWEEP_EVERY_SECONDS,
     },
+    "email-sweep": {"task": "optout.tasks.email_sweep", "schedule": EMAIL_SWEEP_EVERY_SECONDS},
     "confirm-reminders": {"task": "optout.tasks.confirm_reminders_send", "schedule": 3600.0},
     "shown-unconfirmed-purge": {"task": "optout.tasks.shown_unconfirmed_purge", "schedule": 3600.0},
     "personal-data-erase": {"task": "optout.tasks.personal_data_erase", "schedule": 86400.0},

@@ -9,11 +9,14 @@ from django.db.models import Count, F, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from optout.models import CLOSED_STATUSES, RemovalRequest
+from optout.models import CLOSED_STATUSES, EmailLog, RemovalRequest
 
 S = RemovalRequest.Status
 WEEKS = 12
 MEDIAN_WINDOW = timedelta(days=90)
+# Emails given up on within this window count as failing: a maintainer may
+# still reach the requester another way.
+EMAILS_FAILING_WINDOW = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,16 @@ def dashboard_figures(now: datetime | None = None) -> dict[str, object]:
         )
         for start in starts
     ]
+    failing_since = now - EMAILS_FAILING_WINDOW
     return {
+        "emails_failing": EmailLog.objects.filter(
+            outcome=EmailLog.Outcome.FAILED, created_at__gte=failing_since
+        ).count(),
+        "emails_failing_since": failing_since.date(),
+        # Failed at least once, waiting for their next attempt.
+        "emails_retrying": EmailLog.objects.filter(
+            outcome=EmailLog.Outcome.QUEUED, attempts__gt=0
+        ).count(),
         "open_states": open_states,
         "open_total": sum(row["count"] for row in open_states),  # type: ignore[misc]
         "overdue": overdue_requests().count(),

@@ -195,6 +195,7 @@ class EmailInline(ReadOnlyInline):
         "outcome",
         "sent_at",
         "attempts",
+        "next_attempt_at",
         "error",
     )
 

@@ -43,7 +43,14 @@ from optout.admin.parts import (
     StateFilter,
     photo_grid,
 )
-from optout.models import CLOSED_STATUSES, Dataset, DeletionJob, RemovalRequest, RequestEvent
+from optout.models import (
+    CLOSED_STATUSES,
+    Dataset,
+    DeletionJob,
+    EmailLog,
+    RemovalRequest,
+    RequestEvent,
+)
 from optout.requests import review
 
 S = RemovalRequest.Status
@@ -370,6 +377,53 @@ class RequestEventAdmin(admin.ModelAdmin):
         "why",
         "public",
     )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(EmailLog)
+class EmailLogAdmin(admin.ModelAdmin):
+    """Every email, newest first: the ones failing for good are what the dashboard counts."""
+
+    list_display = (
+        "created_at",
+        "request",
+        "kind",
+        "to",
+        "outcome",
+        "attempts",
+        "next_attempt_at",
+        "last_error",
+    )
+    list_filter = ("outcome", "kind", "created_at")
+    search_fields = ("=request__public_id", "to")
+    list_select_related = ("request",)
+    readonly_fields = (
+        "request",
+        "kind",
+        "to",
+        "outcome",
+        "attempts",
+        "next_attempt_at",
+        "enqueued_at",
+        "claimed_at",
+        "sent_at",
+        "provider_message_id",
+        "error",
+        "created_at",
+    )
+    exclude = ("dedupe_key",)
+
+    @admin.display(description="last error")
+    def last_error(self, entry: EmailLog) -> str:
+        return entry.error if len(entry.error) <= 80 else entry.error[:79] + "…"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -9,12 +9,22 @@ from optout.models.requests import RemovalRequest
 
 
 class EmailLog(models.Model):
-    """Every email we try to send, and what the provider later told us of it."""
+    """Every email we send, and the outbox that sends it.
+
+    Written in the transaction of the change that causes it (queued, due at
+    once); a worker claims it with a conditional UPDATE, so it is sent at most
+    once whatever number of messages the broker carries for it. A failed
+    attempt waits in the row (`next_attempt_at`), not in a worker, and the
+    beat sweeper sends what is due (docs/durability.md). The provider's later
+    news (delivered, bounced, complained) lands here too.
+    """
 
     class Outcome(models.TextChoices):
+        QUEUED = "queued", "queued"
         SENDING = "sending", "sending"
         SENT = "sent", "sent"
         FAILED = "failed", "failed"
+        SKIPPED = "skipped", "skipped"
         DELIVERED = "delivered", "delivered"
         BOUNCED = "bounced", "bounced"
         COMPLAINED = "complained", "complained"
@@ -23,20 +33,37 @@ class EmailLog(models.Model):
         RemovalRequest, null=True, on_delete=models.SET_NULL, related_name="emails"
     )
     kind = models.CharField(max_length=32)
-    # What this message is about (kind + the status it reports), so a retried
-    # task never sends the same news twice.
+    # What this message is about (kind and request), so no news is sent twice.
     dedupe_key = models.CharField(max_length=100, unique=True)
     to = models.EmailField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     provider_message_id = models.CharField(max_length=200, blank=True, db_index=True)
-    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.SENDING)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, help_text="Queued: when it may be tried (again)."
+    )
+    enqueued_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Last time a task was sent for it; empty: none since it became due.",
+    )
     claimed_at = models.DateTimeField(null=True, blank=True)
-    error = models.TextField(blank=True)
+    error = models.TextField(
+        blank=True, help_text="The last attempt's error, or why it was skipped."
+    )
 
     class Meta:
         ordering = ["-created_at"]
+        indexes = [
+            # The sweeper's question, every minute; only unsent rows are in it.
+            models.Index(
+                fields=["next_attempt_at"],
+                name="emaillog_unsent",
+                condition=models.Q(outcome__in=["queued", "sending"]),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} to {self.to} ({self.outcome})"

@@ -162,6 +162,7 @@ class RequestEvent(models.Model):
         EMAIL_CONFIRMED = "email_confirmed", "email confirmed"
         EMAIL_BOUNCED = "email_bounced", "email bounced"
         EMAIL_COMPLAINED = "email_complained", "spam complaint"
+        EMAIL_FAILED = "email_failed", "email failed"
         JOINED = "joined", "photos added"
         NOTE = "note", "internal note"
 
