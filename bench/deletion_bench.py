@@ -28,6 +28,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import cast
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -240,10 +241,13 @@ def main() -> None:
         call_command("migrate", "--no-input", verbosity=0)
         broker = "Redis" if settings.REDIS_URL else "folder broker"
         if settings.REDIS_URL:
+            from kombu.transport.redis import Channel
+
             from config.celery import app
 
             with app.connection_for_write() as conn:
-                conn.default_channel.queue_purge("celery")
+                # The stubs type default_channel as the bare base class; this is Redis's.
+                cast(Channel, conn.default_channel).queue_purge("celery")
 
         print(f"Setting up 3 x {args.photos:,} photos, 2 files each …", flush=True)
         ours_pks = photos_with_files("bench", "11111111@N01", args.photos, 10_000_000)

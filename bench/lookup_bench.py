@@ -46,6 +46,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import psycopg
@@ -215,13 +216,20 @@ def _admin(server_url: str) -> psycopg.Connection:
     return psycopg.connect(f"{server_url}/postgres", autocommit=True)
 
 
+def _first(cursor: psycopg.Cursor[Any]) -> Any:
+    """The first value of a statement that always answers one row (EXISTS, RETURNING)."""
+    row = cursor.fetchone()
+    assert row is not None, "the statement answered no row"
+    return row[0]
+
+
 def _database_has_photos(server_url: str, name: str) -> bool:
     with _admin(server_url) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
             return False
     with psycopg.connect(f"{server_url}/{name}") as conn:
         try:
-            return bool(conn.execute("SELECT EXISTS (SELECT 1 FROM optout_photo)").fetchone()[0])
+            return bool(_first(conn.execute("SELECT EXISTS (SELECT 1 FROM optout_photo)")))
         except psycopg.errors.UndefinedTable:
             return False
 
@@ -251,12 +259,14 @@ def _photos_load(database_url: str, rows: int, owners: int) -> None:
     started = time.perf_counter()
     with psycopg.connect(database_url) as conn:
         dataset_ids = [
-            conn.execute(
-                "INSERT INTO optout_dataset (slug, name, description, source, release, "
-                "photo_count, created_at, updated_at) VALUES (%s, %s, '', "
-                "'YFCC100M (Flickr, Creative Commons)', %s, 0, now(), now()) RETURNING id",
-                [slug, name, release],
-            ).fetchone()[0]
+            _first(
+                conn.execute(
+                    "INSERT INTO optout_dataset (slug, name, description, source, release, "
+                    "photo_count, created_at, updated_at) VALUES (%s, %s, '', "
+                    "'YFCC100M (Flickr, Creative Commons)', %s, 0, now(), now()) RETURNING id",
+                    [slug, name, release],
+                )
+            )
             for slug, name, release in DATASETS
         ]
         conn.execute("SET LOCAL synchronous_commit = off")

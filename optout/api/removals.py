@@ -1,6 +1,6 @@
 """GET /datasets/<slug>/removals.csv|.json: every removed photo, streamed, with an ETag."""
 
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.cache import patch_cache_control
 from django.views.decorators.http import condition, require_safe
@@ -18,7 +18,7 @@ def _removals_etag(request: HttpRequest, slug: str, fmt: str) -> str | None:
 
 @require_safe
 @condition(etag_func=_removals_etag)
-def removals(request: HttpRequest, slug: str, fmt: str) -> HttpResponse:
+def removals(request: HttpRequest, slug: str, fmt: str) -> StreamingHttpResponse:
     if fmt not in FORMATS:
         raise Http404("The removal list comes as .csv or .json.")
     dataset = get_object_or_404(Dataset, slug=slug)

@@ -29,7 +29,7 @@ from optout.models import DeletionJob, Photo, RemovalRequest, RequestPhoto
 
 S = RemovalRequest.Status
 J = DeletionJob.Status
-CLEARED = {
+CLEARED: dict[str, object] = {
     "title": "",
     "owner_nsid": "",
     "owner_name": "",
@@ -229,10 +229,3 @@ def _finish(job: DeletionJob, token: str) -> str:
             expect=S.DELETING,
         )
     return "done; request completed"
-
-
-def _scope(job: DeletionJob) -> QuerySet[Photo]:
-    return Photo.objects.filter(
-        dataset_id=job.dataset_id,
-        pk__in=RequestPhoto.objects.filter(request_id=job.request_id).values("photo_id"),
-    )

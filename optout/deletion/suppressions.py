@@ -20,7 +20,8 @@ def photos_suppress(photos: list[tuple[int, int, str]], now: datetime) -> None:
     insert itself); one already there is left as it is."""
     keys: dict[str, str] = {}
     stamp = connection.ops.adapt_datetimefield_value(now)
-    values: list[object] = []
+    # The stamp is text on SQLite and the datetime itself on PostgreSQL.
+    values: list[str | int | datetime | None] = []
     for dataset_id, flickr_id, nsid in photos:
         if nsid and nsid not in keys:
             keys[nsid] = owner_key(nsid)
