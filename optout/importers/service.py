@@ -1,6 +1,5 @@
 """dataset_import: the one use-case behind `import_dataset` and `load_demo`."""
 
-import csv
 import lzma
 import time
 import zlib
@@ -21,6 +20,7 @@ from optout.importers.batches import Batch
 from optout.importers.loader import load
 from optout.importers.rows import Reject
 from optout.importers.sources import ImportProblem, ManifestError, open_binary, sniff
+from optout.infra.csvfile import csv_line
 from optout.models import Dataset
 
 type Progress = Callable[[int, int], None]
@@ -83,20 +83,21 @@ class ImportSummary:
 
 
 class _RejectsFile:
-    """Opened on the first reject only: a clean import leaves no file behind."""
+    """Opened on the first reject only: a clean import leaves no file behind.
+
+    A maintainer opens it in a spreadsheet, and the raw rows are a stranger's text:
+    csv_line keeps a formula in them text."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._file: TextIO | None = None
-        self._writer: csv.Writer | None = None
 
     def write(self, reject: Reject) -> None:
-        if self._writer is None:
+        if self._file is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._file = open(self.path, "w", newline="", encoding="utf-8")  # noqa: SIM115
-            self._writer = csv.writer(self._file)
-            self._writer.writerow(["line", "reason", "raw"])
-        self._writer.writerow([reject.line, reject.reason, reject.raw])
+            self._file.write(csv_line(["line", "reason", "raw"]))
+        self._file.write(csv_line([reject.line, reject.reason, reject.raw]))
 
     @property
     def written(self) -> bool:

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 
 from django.db.models import Count, Max
 
+from optout.infra.csvfile import text_cell
 from optout.models import Dataset, Photo
 
 STREAM_CHUNK = 5000
@@ -37,19 +38,16 @@ def _batches(lines: Iterator[str], size: int = 1000) -> Iterator[str]:
 
 
 def removals_csv(dataset: Dataset) -> Iterator[str]:
-    # Ids and ISO dates need no CSV quoting; a release might.
+    # Ids and ISO dates need no CSV quoting or defusing; a release (text) does, once
+    # per distinct value: a list has millions of rows and a handful of releases.
     def lines() -> Iterator[str]:
         yield "photo_id,removed_on,release\r\n"
+        releases: dict[str, str] = {}
         for flickr_id, day, release in removals_rows(dataset):
-            yield f"{flickr_id},{day},{_csv_field(release)}\r\n"
+            field = releases.get(release) or releases.setdefault(release, text_cell(release))
+            yield f"{flickr_id},{day},{field}\r\n"
 
     return _batches(lines())
-
-
-def _csv_field(value: str) -> str:
-    if any(char in value for char in ',"\r\n'):
-        return '"' + value.replace('"', '""') + '"'
-    return value
 
 
 def removals_json(dataset: Dataset) -> Iterator[str]:

@@ -1,6 +1,5 @@
 """The owner's pages after sign-in: choose photos, file, follow the request, confirm email."""
 
-import csv
 from collections.abc import Iterable, Iterator
 
 from django import forms
@@ -15,6 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from optout import secret_links, workflow
+from optout.infra.csvfile import csv_lines
 from optout.infra.ratelimit import rate_limit
 from optout.lookup import base58_encode
 from optout.models import Photo, RemovalRequest, RequestEvent, RequestLink
@@ -281,18 +281,14 @@ def request_receipt(request: HttpRequest, token: str) -> HttpResponse:
         .order_by("dataset__slug", "flickr_id")
     )
 
-    class Echo:
-        def write(self, value: str) -> str:
-            return value
-
-    def lines() -> Iterator[str]:
-        writer = csv.writer(Echo())
-        yield writer.writerow(["request", "dataset", "release", "photo_id", "removed_at"])
+    def values() -> Iterator[list[object]]:
         for slug, release, flickr_id, removed_at in rows.iterator():
             stamp = removed_at.isoformat() if removed_at else ""
-            yield writer.writerow([removal.public_id, slug, release, flickr_id, stamp])
+            yield [removal.public_id, slug, release, flickr_id, stamp]
 
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    header = ["request", "dataset", "release", "photo_id", "removed_at"]
+    lines = csv_lines(values(), header=header)
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     filename = f"optout-receipt-{removal.public_id}.csv"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -1,6 +1,8 @@
 """The owner's pages as a person at a shared computer meets them: the Flickr sign-in
 lasts an hour and can be ended at once; a status page shows what its reader may see."""
 
+import csv
+import io
 from datetime import datetime, timedelta
 
 import pytest
@@ -15,8 +17,9 @@ from optout import secret_links
 from optout.lookup import base58_encode
 from optout.models import Photo, RemovalRequest, RequestLink
 from optout.requests import filing
-from tests.support.factories import DatasetFactory, PhotoFactory
+from tests.support.factories import DatasetFactory, PhotoFactory, RemovalRequestFactory
 from tests.support.flickr import BEES, sign_in
+from tests.support.responses import streamed_text
 
 pytestmark = pytest.mark.django_db
 S = RemovalRequest.Status
@@ -163,3 +166,20 @@ def test_an_owner_status_page_still_shows_titles_and_thumbnails(
     page = client.get(status).content.decode()
     assert "Hive 0" in page
     assert bees_photos[0].thumbnail_url in page
+
+
+def test_the_receipt_is_csv_whose_text_stays_text_in_a_spreadsheet(client: Client) -> None:
+    dataset = DatasetFactory(slug="dif", release='=HYPERLINK("https://evil.example/","x")')
+    photo = PhotoFactory(dataset=dataset, flickr_id=8_100, state=Photo.State.REMOVED)
+    Photo.objects.filter(pk=photo.pk).update(removed_at=timezone.now())
+    removal = RemovalRequestFactory(status=S.COMPLETED, photos=[photo])
+    token = secret_links.link_mint(removal=removal, purpose=RequestLink.Purpose.STATUS)
+
+    response = client.get(reverse("request_receipt", args=[token]))
+
+    rows = list(csv.reader(io.StringIO(streamed_text(response), newline="")))
+    assert rows[0] == ["request", "dataset", "release", "photo_id", "removed_at"]
+    assert rows[1][:4] == [removal.public_id, "dif", "'" + dataset.release, "8100"]
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="optout-receipt-{removal.public_id}.csv"'
+    )
