@@ -31,7 +31,7 @@ RunTasks = Callable[[], list[str]]
 
 
 def link_in(message: mail.EmailMessage, kind: str) -> str:
-    found = re.search(rf"http://testserver(/{kind}/[A-Za-z0-9_-]+/)", message.body)
+    found = re.search(rf"http://testserver(/{kind}/[A-Za-z0-9_-]+/)", str(message.body))
     assert found, message.body
     return found.group(1)
 
