@@ -42,8 +42,9 @@ class Command(BaseCommand):
             bar = tqdm(total=0, unit="B", unit_scale=True, desc=options["slug"], file=sys.stdout)
 
         def progress(done: int, total: int) -> None:
-            bar.total = total  # type: ignore[union-attr]
-            bar.update(done - bar.n)  # type: ignore[union-attr]
+            assert bar is not None  # passed on below only when there is a bar
+            bar.total = total
+            bar.update(done - bar.n)
 
         try:
             summary = dataset_import(
