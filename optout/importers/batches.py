@@ -54,6 +54,7 @@ class Batch:
     rows: int = 0  # rows in data
     read: int = 0  # data rows of the file this batch covers (photos, videos, rejects)
     videos: int = 0
+    links_dropped: int = 0  # of the rows in data: links that were not http(s)
     rejects: list[Reject] = field(default_factory=list)
     position: int = 0  # bytes of the (compressed) file read so far, for progress
 
@@ -123,6 +124,7 @@ def batches(
         batch.read += 1
         if type(item) is PhotoRow:
             lines.append(copy_line(item, line=line))
+            batch.links_dropped += item.links_dropped
         elif item is VIDEO:
             batch.videos += 1
         else:
@@ -165,6 +167,7 @@ def _yfcc_batches(stream: BinaryIO, position: Any, with_line: bool = True) -> It
         elif type(item) is PhotoRow:
             parts.append(copy_line(item, line=with_line).encode("utf-8"))
             batch.rows += 1
+            batch.links_dropped += item.links_dropped
         else:
             batch.rejects.append(item)  # type: ignore[arg-type]
 

@@ -8,7 +8,7 @@ dozen calls, whatever the block's size (docs/performance.md has the figures).
 Only the common row takes this way, and only where nothing in it needs a rule:
 the caller hands over plain lines (ASCII, no backslash, NUL or lone carriage
 return, none empty); `convert` checks the fields Arrow can check (column count,
-marker, photo id, NSID, farm), decodes the URL-encoded text the way
+marker, photo id, NSID, farm, links), decodes the URL-encoded text the way
 `readers._decoded` does, and hands back, by index, every line it did not write
 (a bad row, an odd value, text that decodes to something COPY or JSON must
 escape) for `readers.yfcc_item`, the one place the field rules live, to decide.
@@ -32,6 +32,8 @@ from optout.importers.yfcc import YFCC_23, YFCC_25
 PHOTO_ID: Final = r"^[0-9]*[1-9][0-9]*$"  # and shorter than 19 digits
 NSID: Final = r"^[0-9]+@N[0-9]{2}$"
 FARM: Final = r"^[0-9]{0,4}$"
+# Links the per-line way keeps as they are (rows.web_link): none, or http(s) in lower case.
+LINK: Final = r"^(https?://|$)"
 # Decoded text COPY would have to escape.
 COPY_SPECIAL: Final = r"[\\\n\r]"
 ENCODED: Final = ("user_nickname", "title", "license_name", "date_taken")
@@ -102,6 +104,8 @@ def convert(
         pc.match_substring_regex(pid, PHOTO_ID),
         pc.match_substring_regex(owner, NSID),
         pc.match_substring_regex(farm, FARM),
+        pc.match_substring_regex(table["page_url"], LINK),
+        pc.match_substring_regex(table["download_url"], LINK),
     ]
     # The extra JSON takes these as they are: letters and digits need no escaping.
     raw_extra = pc.binary_join_element_wise(*(table[name] for name in extra_names), "x", "")

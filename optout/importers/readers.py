@@ -34,6 +34,7 @@ from optout.importers.rows import (
     owner_from_photo_url,
     photo_id,
     text,
+    web_link,
 )
 from optout.importers.sources import BOM, csv_delimiter, field_map
 from optout.importers.yfcc import YFCC_23, YFCC_25
@@ -287,20 +288,22 @@ def yfcc_item(number: int, line: str, layout: _Layout) -> Item:
     extra = {name: cols[i] for name, i in layout.extra if cols[i]}
     if taken:
         extra["date_taken"] = taken
+    links = web_link(page_url), web_link(download_url)
     return PhotoRow(
         number,
         flickr_id,
         owner,
         nickname,
         title,
-        page_url,
-        download_url,
+        links[0],
+        links[1],
         farm_number,
         server,
         secret,
         license_name,
         [],
         extra,
+        (links[0] != page_url) + (links[1] != download_url),
     )
 
 
@@ -318,7 +321,8 @@ def _file_keys(value: Any) -> list[str]:
 
 
 def _named_row(number: int, get: dict[str, Any], extra: dict[str, Any]) -> PhotoRow:
-    page_url = text(get.get("page_url")).strip()
+    given = text(get.get("page_url")).strip(), text(get.get("image_url")).strip()
+    page_url, image_url = web_link(given[0]), web_link(given[1])
     owner_nsid = nsid(get.get("owner_nsid"))
     owner_name = text(get.get("owner_name")).strip()
     if not owner_nsid and page_url:
@@ -331,13 +335,14 @@ def _named_row(number: int, get: dict[str, Any], extra: dict[str, Any]) -> Photo
         owner_name,
         text(get.get("title")),
         page_url,
-        text(get.get("image_url")).strip(),
+        image_url,
         farm(get.get("farm")),
         text(get.get("server")).strip(),
         text(get.get("secret")).strip(),
         text(get.get("license")).strip(),
         _file_keys(get.get("file_keys")),
         extra,
+        (page_url != given[0]) + (image_url != given[1]),
     )
 
 

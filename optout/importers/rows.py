@@ -4,6 +4,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from optout.infra.links import is_web_link
+
 NSID_RE: Final = re.compile(r"\d+@N\d{2}")
 # https://www.flickr.com/photos/<NSID or path alias>/<photo id>/
 PHOTO_URL_RE: Final = re.compile(
@@ -40,6 +42,7 @@ class PhotoRow:
     license: str = ""
     file_keys: list[str] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    links_dropped: int = 0  # page and image links that were not http(s), left out
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +108,12 @@ def owner_from_photo_url(url: str) -> tuple[str, str]:
         return "", ""
     owner = match.group(1)
     return (owner, "") if NSID_RE.fullmatch(owner) else ("", owner)
+
+
+def web_link(url: str) -> str:
+    """`url` if it is an http(s) link, else "": it becomes an href or img src on our pages.
+    Not a reason to reject the photo, whose id and owner are what the service needs."""
+    return url if not url or is_web_link(url) else ""
 
 
 def text(value: Any) -> str:

@@ -44,6 +44,7 @@ class ImportSummary:
     skipped_removed: int = 0
     duplicates: int = 0
     rejected: int = 0
+    links_dropped: int = 0
     photo_count: int = 0
     rejects_path: Path | None = None
     seconds: float = 0.0
@@ -64,6 +65,7 @@ class ImportSummary:
             ("skipped: previously removed or suppressed", self.skipped_removed),
             ("duplicates folded into an earlier row", self.duplicates),
             ("rejected", self.rejected),
+            ("links dropped: not http(s)", self.links_dropped),
         ]
         width = max(len(label) for label, _ in counts)
         lines = [
@@ -224,6 +226,7 @@ def _counted(
     for batch in read:
         summary.rows_read += batch.read
         summary.skipped_videos += batch.videos
+        summary.links_dropped += batch.links_dropped
         summary.rejected += len(batch.rejects)
         for reject in batch.rejects:
             rejects.write(reject)

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
+from optout.infra.links import is_web_link
 from optout.models.fields import ByteOrder, PlainJSONField
 
 
@@ -127,11 +128,11 @@ class Photo(models.Model):
         if self.server and self.secret:
             base = settings.FLICKR_STATIC_URL
             return f"{base}/{self.server}/{self.flickr_id}_{self.secret}_q.jpg"
-        return self.image_url
+        return self.image_url if is_web_link(self.image_url) else ""
 
     @property
     def flickr_page_url(self) -> str:
-        if self.page_url:
+        if self.page_url and is_web_link(self.page_url):
             return self.page_url
         owner = self.owner_nsid or "-"
         return f"https://www.flickr.com/photos/{owner}/{self.flickr_id}/"

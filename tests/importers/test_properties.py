@@ -266,6 +266,9 @@ YFCC_VALUE = st.one_of(
     st.sampled_from(["a+b", "caf%C3%A9", "%22q%22", "%5C", "%0A", "%09", "%0D", "%00", "%01"]),
     st.sampled_from(["50%", "%zz", "%E2%82", "x\\y", "é", '"', "\x01", "\x00", "a" * 600]),
     st.text(alphabet="ab+%09AF", max_size=8),
+    # Links: kept only when http(s) (rows.web_link), in any case.
+    st.sampled_from(["http://x/1", "https://x/1", "HTTPS://x/1", " http://x", "javascript:x"]),
+    st.sampled_from(["data:x", "//x/1", "http:/x", "https:", "Http://x/%41"]),
 )
 LINE_BREAKS = st.sampled_from(["\n", "\n", "\n", "\r\n", "\r", "\n\n"])
 
@@ -298,13 +301,14 @@ def _comparable(values: list[str | None]) -> list[tuple[bool, str]]:
     return [(value is None, value or "") for value in values]
 
 
-def _staged(data: bytes, *, with_line: bool) -> tuple[list, list, int, int]:
-    """(sorted staged rows, rejects, rows read, videos) by the block way."""
+def _staged(data: bytes, *, with_line: bool) -> tuple[list, list, int, int, int]:
+    """(sorted staged rows, rejects, rows read, videos, links dropped) by the block way."""
     got = list(batches.batches(io.BytesIO(data), "yfcc100m", line=with_line))
     lines = [line for b in got for line in b.data.decode("utf-8").split("\n")[:-1]]
     staged = sorted((batches.parse_copy_line(line) for line in lines), key=_comparable)
     found = [(r.line, r.reason, r.raw) for b in got for r in b.rejects]
-    return staged, found, sum(b.read for b in got), sum(b.videos for b in got)
+    counts = (sum(b.read for b in got), sum(b.videos for b in got))
+    return staged, found, *counts, sum(b.links_dropped for b in got)
 
 
 @pytest.mark.parametrize("with_line", [True, False])
@@ -318,7 +322,7 @@ def test_the_block_way_stages_exactly_what_the_row_reader_reads(
         patch.setattr(readers, "MAX_LINE", block)
         patch.setattr(batches, "ROWS_PER_BATCH", 3)
         reference = list(read(io.BytesIO(data), "yfcc100m"))
-        staged, found, rows_read, videos = _staged(data, with_line=with_line)
+        staged, found, rows_read, videos, links_dropped = _staged(data, with_line=with_line)
     expected = sorted(
         (
             batches.parse_copy_line(batches.copy_line(row, line=with_line))
@@ -331,6 +335,7 @@ def test_the_block_way_stages_exactly_what_the_row_reader_reads(
     assert found == [(r.line, r.reason, r.raw) for r in reference if isinstance(r, Reject)]
     assert rows_read == len(reference)
     assert videos == reference.count(VIDEO)
+    assert links_dropped == sum(r.links_dropped for r in reference if isinstance(r, PhotoRow))
 
 
 @FAST
