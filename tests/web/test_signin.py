@@ -26,7 +26,7 @@ def test_the_sign_in_page_says_what_we_ask_flickr_for(client: Client) -> None:
     assert "Sign in with Flickr" in page
     assert (
         "read access, only to confirm the account is yours; nothing is posted, "
-        "no Flickr token is kept"
+        "and no Flickr token is kept"
     ) in page
 
 
