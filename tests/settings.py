@@ -36,4 +36,6 @@ STORAGES["default"] = {"BACKEND": "tests.support.storage.FaultyStorage"}  # noqa
 # test comes from 127.0.0.1. Roomy here: the rate-limit tests set their own
 # limits and come from their own random addresses.
 API_RATE_LIMIT_PER_MINUTE = RATE_LIMIT_LOOKUP_PER_MINUTE = 1_000_000
+API_RATE_LIMIT_ITEMS_PER_MINUTE = 1_000_000_000
 RATE_LIMIT_SIGNIN_PER_MINUTE = RATE_LIMIT_FORMS_PER_MINUTE = 1_000_000
+RATE_LIMIT_PICTURE_PER_MINUTE = 1_000_000

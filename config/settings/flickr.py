@@ -4,6 +4,8 @@ With no FLICKR_API_KEY and DEBUG on, the local Flickr simulator stands in (it ca
 never be on with DEBUG off).
 """
 
+from django.core.exceptions import ImproperlyConfigured
+
 from config.settings.base import DEBUG, env
 
 FLICKR_API_KEY: str = env.str("FLICKR_API_KEY", default="")
@@ -34,3 +36,20 @@ FLICKR_STATIC_URL: str = env.str(
 # Flickr allows 3,600 calls an hour per key; we count in clock hours, and two
 # adjacent full hours could overlap one rolling hour on Flickr's side: stay under.
 FLICKR_CALLS_PER_HOUR: int = env.int("FLICKR_CALLS_PER_HOUR", default=3000)
+# The budget's shares (optout/flickr/limits.py SHARES): sign-in keeps a reserve only it
+# may spend (and may use whatever the others leave); look-ups of names and the
+# background re-check each stop at their own cap. Together never above the total.
+FLICKR_SIGNIN_RESERVED_CALLS_PER_HOUR: int = env.int(
+    "FLICKR_SIGNIN_RESERVED_CALLS_PER_HOUR", default=600
+)
+FLICKR_LOOKUP_CALLS_PER_HOUR: int = env.int("FLICKR_LOOKUP_CALLS_PER_HOUR", default=400)
+FLICKR_RECHECK_CALLS_PER_HOUR: int = env.int("FLICKR_RECHECK_CALLS_PER_HOUR", default=2000)
+if FLICKR_SIGNIN_RESERVED_CALLS_PER_HOUR > FLICKR_CALLS_PER_HOUR:
+    raise ImproperlyConfigured(
+        f"FLICKR_SIGNIN_RESERVED_CALLS_PER_HOUR ({FLICKR_SIGNIN_RESERVED_CALLS_PER_HOUR}) is "
+        f"more than FLICKR_CALLS_PER_HOUR ({FLICKR_CALLS_PER_HOUR}): the reserve for "
+        "sign-ins must fit in the hourly budget."
+    )
+# How long Flickr's answer about a name (found or not) is kept: a day, so asking for
+# the same names again and again costs no Flickr calls.
+FLICKR_NAME_CACHE_SECONDS: int = env.int("FLICKR_NAME_CACHE_SECONDS", default=86400)

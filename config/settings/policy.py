@@ -19,12 +19,28 @@ FLICKR_IDENTITY_MAX_AGE_SECONDS: int = env.int("FLICKR_IDENTITY_MAX_AGE_SECONDS"
 # Rate limits, per client IP per minute (optout.infra.ratelimit). The check APIs
 # (/api/v1/check, /api/v2/query/urls/) share one counter.
 API_RATE_LIMIT_PER_MINUTE: int = env.int("API_RATE_LIMIT_PER_MINUTE", default=60)
-# Look-ups (/?q=).
+# ...and in items (photos or URLs checked): what the checks' CPU costs. A call with
+# more items than the client has left this minute gets a 429 and counts nothing.
+API_RATE_LIMIT_ITEMS_PER_MINUTE: int = env.int("API_RATE_LIMIT_ITEMS_PER_MINUTE", default=20_000)
+# Look-ups (/?q=). One that needed Flickr's answer about a name costs
+# RATE_LIMIT_LOOKUP_FLICKR_COST (Flickr's hourly budget is shared by everyone).
 RATE_LIMIT_LOOKUP_PER_MINUTE: int = env.int("RATE_LIMIT_LOOKUP_PER_MINUTE", default=30)
+RATE_LIMIT_LOOKUP_FLICKR_COST: int = env.int("RATE_LIMIT_LOOKUP_FLICKR_COST", default=5)
+# The check APIs' body limit, per view (Django's DATA_UPLOAD_MAX_MEMORY_SIZE is for all):
+# 10,000 links of about 100 bytes.
+API_CHECK_MAX_BODY_BYTES: int = env.int("API_CHECK_MAX_BODY_BYTES", default=1_048_576)
 # Starting a Flickr sign-in (each one spends Flickr calls of our key).
 RATE_LIMIT_SIGNIN_PER_MINUTE: int = env.int("RATE_LIMIT_SIGNIN_PER_MINUTE", default=10)
 # Form posts: choosing photos and filing, the report form, confirming, cancelling.
 RATE_LIMIT_FORMS_PER_MINUTE: int = env.int("RATE_LIMIT_FORMS_PER_MINUTE", default=20)
+# Look-ups by picture (/picture/, /api/v1/picture): each decodes and hashes an upload.
+RATE_LIMIT_PICTURE_PER_MINUTE: int = env.int("RATE_LIMIT_PICTURE_PER_MINUTE", default=10)
+# The maintainers' login (optout/admin/login.py): failed logins per username (from any
+# address) and per address (any usernames), each within ADMIN_LOGIN_LOCKOUT_SECONDS of
+# the one before, after which the login waits ADMIN_LOGIN_LOCKOUT_SECONDS from the last.
+ADMIN_LOGIN_FAILURES_PER_USERNAME: int = env.int("ADMIN_LOGIN_FAILURES_PER_USERNAME", default=5)
+ADMIN_LOGIN_FAILURES_PER_ADDRESS: int = env.int("ADMIN_LOGIN_FAILURES_PER_ADDRESS", default=20)
+ADMIN_LOGIN_LOCKOUT_SECONDS: int = env.int("ADMIN_LOGIN_LOCKOUT_SECONDS", default=900)
 
 # Deletion pipeline (optout.deletion). Photos per batch (one transaction each);
 # attempts before a job fails and its request with it; retry backoff; when the

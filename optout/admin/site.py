@@ -4,11 +4,12 @@ from typing import Any
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, URLResolver, path, reverse_lazy
 
 from optout.admin.group import MAINTAINERS
+from optout.admin.login import ThrottledLoginForm
 
 
 class QueueAdminSite(admin.AdminSite):
@@ -18,6 +19,8 @@ class QueueAdminSite(admin.AdminSite):
     index_template = "admin/optout_index.html"
     # The queue's columns need the width more than a second navigation does.
     enable_nav_sidebar = False
+    # Counts failed logins per address and per username (optout/admin/login.py).
+    login_form = ThrottledLoginForm
 
     def has_permission(self, request: HttpRequest) -> bool:
         user = request.user
@@ -33,6 +36,19 @@ class QueueAdminSite(admin.AdminSite):
         context = {"dashboard": dashboard_figures(), **(extra_context or {})}
         response = super().index(request, extra_context=context)
         assert isinstance(response, TemplateResponse)
+        return response
+
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        response: HttpResponse = super().login(request, extra_context)
+        form = (
+            response.context_data.get("form")
+            if isinstance(response, TemplateResponse) and response.context_data
+            else None
+        )
+        if isinstance(form, ThrottledLoginForm) and form.locked_for:
+            # The page says when; scripts read it here.
+            response.status_code = 429
+            response["Retry-After"] = str(form.locked_for)
         return response
 
     def get_urls(self) -> list[URLResolver | URLPattern]:

@@ -9,6 +9,7 @@ import json
 import re
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -16,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from optout import lookup
-from optout.infra.ratelimit import rate_limit
+from optout.infra.ratelimit import rate_limit, rate_take, refusal_response
 from optout.models import CLOSED_STATUSES, Photo, RemovalRequest, RequestPhoto
 
 # Requests that schedule nothing: closed ones, and those whose email nobody has
@@ -32,6 +33,9 @@ SCHEDULING = Q(request__kind=RemovalRequest.Kind.SHOWN, request__status__in=SHOW
     ~Q(request__kind=RemovalRequest.Kind.SHOWN) & ~Q(request__status__in=NOT_SCHEDULING)
 )
 MAX_CHECK = 10_000
+# Flickr's photo links are well under this; a longer item is answered as unreadable
+# without being parsed, so an item's length cannot make a call cost more.
+MAX_ITEM_CHARS = 300
 # Ids per IN (…) query: few round trips, well under SQLite's 32,766 parameters.
 CHUNK = 5000
 
@@ -56,6 +60,10 @@ _FAST_IMAGE_URL = re.compile(
 
 def photo_id_of(text: str) -> int:
     """A photo id from an id or any Flickr photo link; lookup.QueryInvalid otherwise."""
+    if len(text) > MAX_ITEM_CHARS:
+        raise lookup.QueryInvalid(
+            f"Longer than {MAX_ITEM_CHARS} characters: no Flickr photo link is that long."
+        )
     text = text.strip()
     fast = _FAST_IMAGE_URL.fullmatch(text)
     if text.isascii() and text.isdigit():
@@ -109,14 +117,46 @@ def _error(message: str, status: int = 400) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
+def _too_big(request: HttpRequest) -> JsonResponse | None:
+    """A 413 for a body over API_CHECK_MAX_BODY_BYTES, told by its length before it is read.
+
+    Below Django's DATA_UPLOAD_MAX_MEMORY_SIZE, which is for every view: a check's
+    cost grows with its body, and MAX_CHECK links fit in far less.
+    """
+    limit = settings.API_CHECK_MAX_BODY_BYTES
+    try:
+        size = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        size = 0
+    if size <= limit:
+        return None
+    return _error(
+        f"The body is {size:,} bytes; these APIs take at most {limit:,} bytes a call. "
+        "Send fewer photos per call.",
+        413,
+    )
+
+
+def _items_refused(request: HttpRequest, items: int) -> HttpResponse | None:
+    """A 429 when this call's items do not fit in what the client has left this minute."""
+    refusal = rate_take(scope="api_items", request=request, units=items)
+    return refusal_response(request, refusal, json=True) if refusal else None
+
+
 @csrf_exempt
 @require_POST
 @rate_limit("api", json=True)
 def check(request: HttpRequest) -> HttpResponse:
+    if too_big := _too_big(request):
+        return too_big
     try:
         body = json.loads(request.body or b"null")
     except RequestDataTooBig:
         return _error("The body is too large.", 413)
+    except RecursionError:
+        return _error(
+            'The JSON is nested too deeply. Send a JSON body like {"photos": ["5123456789"]}.'
+        )
     except (ValueError, UnicodeDecodeError):
         return _error(
             'Send a JSON body like {"photos": ["5123456789", "https://flic.kr/p/7Afjsu"]}.'
@@ -126,6 +166,8 @@ def check(request: HttpRequest) -> HttpResponse:
         return _error('"photos" must be a list of photo ids or Flickr photo links.')
     if len(photos) > MAX_CHECK:
         return _error(f"At most {MAX_CHECK:,} photos per call; this one has {len(photos):,}.")
+    if refused := _items_refused(request, len(photos)):
+        return refused
     parsed: list[tuple[str, int | None, str]] = []
     for item in photos:
         text = str(item)
@@ -156,6 +198,8 @@ def check(request: HttpRequest) -> HttpResponse:
 @require_POST
 @rate_limit("api", json=True)
 def spawning_query_urls(request: HttpRequest) -> HttpResponse:
+    if too_big := _too_big(request):
+        return too_big
     try:
         text = request.body.decode("utf-8")
     except RequestDataTooBig:
@@ -165,6 +209,8 @@ def spawning_query_urls(request: HttpRequest) -> HttpResponse:
     lines = [line.rstrip("\r") for line in text.split("\n")] if text else []
     if len(lines) > MAX_CHECK:
         return _error(f"At most {MAX_CHECK:,} URLs per call; this one has {len(lines):,}.")
+    if refused := _items_refused(request, len(lines)):
+        return refused
     ids: list[int | None] = []
     for line in lines:
         try:

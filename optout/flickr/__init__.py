@@ -6,9 +6,12 @@ under `make run`. Callers see small frozen dataclasses and the FlickrError
 family below, whose messages can be shown to a person as they are.
 
 Public API: `user_find`, `photo_owner` (REST) and `signin_start`,
-`signin_finish` (OAuth). No access token ever leaves `signin_finish`.
+`signin_finish` (OAuth). No access token ever leaves `signin_finish`. Every call
+spends from the hourly budget's share of its `Purpose` (`budget_spend`, shares in
+optout/flickr/limits.py SHARES).
 """
 
+from optout.flickr.limits import SHARES, Purpose, budget_spend
 from optout.flickr.oauth import signin_finish, signin_start
 from optout.flickr.rest import photo_owner, user_find
 from optout.flickr.types import (
@@ -30,6 +33,7 @@ __all__ = [
     "NSID_RE",
     "PATH_ALIAS_RE",
     "PHOTO_ID_RE",
+    "SHARES",
     "FlickrError",
     "FlickrIdentity",
     "FlickrNotConfigured",
@@ -38,7 +42,9 @@ __all__ = [
     "FlickrRefused",
     "FlickrUnavailable",
     "FlickrUser",
+    "Purpose",
     "SigninStart",
+    "budget_spend",
     "photo_owner",
     "signin_finish",
     "signin_start",

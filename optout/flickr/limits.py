@@ -2,10 +2,13 @@
 hourly call budget (kept in the cache, so every process spends from one), the
 back-off after a 429, and the FlickrUnavailable each kind of trouble becomes."""
 
+import contextlib
 import hashlib
 import logging
 import math
 import time
+from dataclasses import dataclass
+from enum import StrEnum
 
 import requests
 from django.conf import settings
@@ -36,16 +39,64 @@ def _busy(seconds: float) -> FlickrUnavailable:
     )
 
 
-def _spend_call() -> None:
-    """Count one call against the key's hourly budget, or refuse it.
+class Purpose(StrEnum):
+    """Why we call Flickr; each purpose spends from its own share of the hourly budget."""
 
-    The counter lives in Django's cache (Redis in production), so every web
-    and worker process shares it. Windows are clock hours; the budget
+    SIGNIN = "signin"
+    LOOKUP = "lookup"
+    RECHECK = "recheck"
+
+
+@dataclass(frozen=True)
+class Share:
+    """A purpose's part of FLICKR_CALLS_PER_HOUR, as the names of the settings that size it.
+
+    `reserve`: calls an hour that only this purpose may spend; it may also spend
+    whatever the others leave. `cap`: calls an hour this purpose may never pass.
+    Whatever the shares say, all purposes together stay within FLICKR_CALLS_PER_HOUR.
+    """
+
+    label: str
+    reserve: str | None = None
+    cap: str | None = None
+
+    def calls(self, setting: str | None) -> int:
+        return max(0, int(getattr(settings, setting))) if setting else 0
+
+
+# Sign-in comes first: an anonymous look-up must never leave a person unable to
+# sign in, and a background pass must never starve either of them.
+SHARES: dict[Purpose, Share] = {
+    Purpose.SIGNIN: Share("sign-ins", reserve="FLICKR_SIGNIN_RESERVED_CALLS_PER_HOUR"),
+    Purpose.LOOKUP: Share("look-ups", cap="FLICKR_LOOKUP_CALLS_PER_HOUR"),
+    Purpose.RECHECK: Share("re-checks", cap="FLICKR_RECHECK_CALLS_PER_HOUR"),
+}
+
+
+def _share_spent(purpose: Purpose, seconds: float) -> FlickrUnavailable:
+    minutes = _minutes(seconds)
+    return FlickrUnavailable(
+        f"We have used this hour's share of Flickr {SHARES[purpose].label} (the rest is kept "
+        f"for people signing in). Please try again in {minutes} "
+        f"minute{'s' if minutes != 1 else ''}.",
+        retry_after=math.ceil(seconds),
+    )
+
+
+def budget_spend(purpose: Purpose) -> None:
+    """Count one call for `purpose` against the key's hourly budget, or refuse it.
+
+    The counters live in Django's cache (Redis in production), so every web
+    and worker process shares them. Windows are clock hours; the budget
     (FLICKR_CALLS_PER_HOUR) stays under Flickr's 3,600 because two adjacent
     fixed windows can both fill up within one rolling hour on Flickr's side.
+
+    Raises:
+        FlickrUnavailable: Flickr told us to back off, or this purpose's share
+            (or the whole budget) is spent for this clock hour.
     """
     try:
-        _count_call()
+        _count_call(purpose)
     except FlickrUnavailable:
         raise
     except Exception:
@@ -54,23 +105,61 @@ def _spend_call() -> None:
         log.warning("Flickr call budget not counted: the cache is unavailable", exc_info=True)
 
 
-def _count_call() -> None:
+def _count_call(purpose: Purpose) -> None:
     now = time.time()
     backoff_until = cache.get(_cache_key("backoff-until"))
     if backoff_until and backoff_until > now:
         raise _busy(backoff_until - now)
     window = int(now // HOUR)
-    key = _cache_key(f"calls:{window}")
+    until_next_hour = (window + 1) * HOUR - now
+    share = SHARES[purpose]
+    own_key = _cache_key(f"calls:{window}:{purpose}")
+    total_key = _cache_key(f"calls:{window}")
+    # Count first, then look: each caller sees its own count, so two racing
+    # callers cannot both take the last call. A refused call gives its count back.
+    own = _incr(own_key)
+    if share.cap and own > share.calls(share.cap):
+        _decr(own_key)
+        log.warning("Flickr calls for %s spent this hour (%s); refusing", purpose, own - 1)
+        raise _share_spent(purpose, until_next_hour)
+    total = _incr(total_key)
+    held = _held_for_others(purpose, window)
+    if total + held > settings.FLICKR_CALLS_PER_HOUR:
+        _decr(total_key)
+        _decr(own_key)
+        log.warning("Flickr hourly call budget spent for %s (%s calls); refusing", purpose, total)
+        # What is left is another purpose's reserve, or nothing at all.
+        raise _share_spent(purpose, until_next_hour) if held else _busy(until_next_hour)
+
+
+def _held_for_others(purpose: Purpose, window: int) -> int:
+    """Calls the other purposes' reserves still hold back this hour."""
+    reserves = {
+        other: share.calls(share.reserve)
+        for other, share in SHARES.items()
+        if other != purpose and share.reserve
+    }
+    if not reserves:
+        return 0
+    keys = {other: _cache_key(f"calls:{window}:{other}") for other in reserves}
+    spent = cache.get_many(list(keys.values()))
+    return sum(max(0, calls - int(spent.get(keys[other], 0))) for other, calls in reserves.items())
+
+
+def _incr(key: str) -> int:
     cache.add(key, 0, timeout=HOUR + 60)
     try:
-        count = cache.incr(key)
+        return cache.incr(key)
     except ValueError:
         # The entry expired between add() and incr(): we are its first call.
         cache.add(key, 1, timeout=HOUR + 60)
-        count = 1
-    if count > settings.FLICKR_CALLS_PER_HOUR:
-        log.warning("Flickr hourly call budget spent (%s calls); refusing", count - 1)
-        raise _busy((window + 1) * HOUR - now)
+        return 1
+
+
+def _decr(key: str) -> None:
+    # ValueError: the entry expired meanwhile, and there is nothing left to give back.
+    with contextlib.suppress(ValueError):
+        cache.decr(key)
 
 
 def _back_off(response: requests.Response) -> FlickrUnavailable:

@@ -12,7 +12,14 @@ from authlib.integrations.base_client import OAuthError
 from authlib.integrations.django_client import DjangoOAuth1App, OAuth
 from django.conf import settings
 
-from optout.flickr.limits import _garbled, _server_trouble, _spend_call, _timed_out, _unreachable
+from optout.flickr.limits import (
+    Purpose,
+    _garbled,
+    _server_trouble,
+    _timed_out,
+    _unreachable,
+    budget_spend,
+)
 from optout.flickr.types import (
     NSID_RE,
     FlickrIdentity,
@@ -97,7 +104,7 @@ def signin_start(*, callback_url: str) -> SigninStart:
         FlickrNotConfigured: no FLICKR_API_KEY / FLICKR_API_SECRET.
     """
     client = _oauth_client()
-    _spend_call()
+    budget_spend(Purpose.SIGNIN)
     with _exchange(
         "our request token request",
         refused="Flickr refused to start the sign-in. This is a problem on our side, not "
@@ -130,7 +137,7 @@ def signin_finish(
         FlickrNotConfigured: no FLICKR_API_KEY / FLICKR_API_SECRET.
     """
     client = _oauth_client()
-    _spend_call()
+    budget_spend(Purpose.SIGNIN)
     with _exchange(
         "the access token exchange",
         refused="Flickr did not confirm this sign-in: the link may have been used already "

@@ -2,14 +2,25 @@
 within an hourly call budget shared through the cache, with Flickr's failures
 turned into the FlickrError family."""
 
+import dataclasses
+import hashlib
 import logging
 from typing import Any
 from urllib.parse import quote
 
 import requests
 from django.conf import settings
+from django.core.cache import cache
 
-from optout.flickr.limits import _garbled, _server_trouble, _spend_call, _timed_out, _unreachable
+from optout.flickr.limits import (
+    Purpose,
+    _cache_key,
+    _garbled,
+    _server_trouble,
+    _timed_out,
+    _unreachable,
+    budget_spend,
+)
 from optout.flickr.types import (
     NSID_RE,
     PATH_ALIAS_RE,
@@ -28,12 +39,12 @@ from optout.flickr.types import (
 log = logging.getLogger(__name__)
 
 
-def _call(method: str, not_found: str, **params: str) -> dict[str, Any]:
+def _call(method: str, not_found: str, *, purpose: Purpose, **params: str) -> dict[str, Any]:
     if not settings.FLICKR_API_KEY:
         raise FlickrNotConfigured(
             "We could not look this up on Flickr: this site has no Flickr API key set up."
         )
-    _spend_call()
+    budget_spend(purpose)
     query = {
         "method": method,
         "api_key": settings.FLICKR_API_KEY,
@@ -96,15 +107,19 @@ def _user(data: dict[str, Any]) -> FlickrUser:
     return FlickrUser(nsid=nsid, username=_content(user.get("username")))
 
 
-def user_find(text: str) -> FlickrUser:
+def user_find(text: str, *, purpose: Purpose = Purpose.LOOKUP) -> FlickrUser:
     """The Flickr account for a username or custom profile name (path alias).
 
     Tries flickr.urls.lookupUser on https://www.flickr.com/photos/<text>/ (which
-    knows path aliases and NSIDs), then flickr.people.findByUsername.
+    knows path aliases and NSIDs), then flickr.people.findByUsername. Flickr's
+    answer, "no such account" included, is kept for FLICKR_NAME_CACHE_SECONDS
+    under the lower-cased name (Flickr matches names without regard to case), so
+    asking for the same names again and again costs no more Flickr calls.
 
     Raises:
         FlickrNotFound: no such account (also for empty input).
-        FlickrUnavailable: Flickr down, slow, 5xx, rate-limited, or our hourly budget spent.
+        FlickrUnavailable: Flickr down, slow, 5xx, rate-limited, or this purpose's
+            share of the hourly budget spent.
         FlickrRefused: Flickr refused our API key.
         FlickrNotConfigured: no FLICKR_API_KEY; the caller should say it could not
             resolve the username.
@@ -114,23 +129,74 @@ def user_find(text: str) -> FlickrUser:
     not_found = f"Flickr has no account called “{text}”."
     if not text:
         raise FlickrNotFound("Please give a Flickr username.")
+    remembered = _name_recall(text)
+    if remembered is _UNKNOWN_NAME:
+        raise FlickrNotFound(not_found)
+    if isinstance(remembered, FlickrUser):
+        return remembered
+    try:
+        found = _user_find(text, not_found, purpose)
+    except FlickrNotFound:
+        _name_remember(text, _UNKNOWN_NAME)
+        raise
+    _name_remember(text, found)
+    return found
+
+
+def _user_find(text: str, not_found: str, purpose: Purpose) -> FlickrUser:
     if PATH_ALIAS_RE.match(text):
-        found = _user_by_profile_url(text, not_found)
+        found = _user_by_profile_url(text, not_found, purpose)
         if found is not None:
             return found
-    return _user(_call("flickr.people.findByUsername", not_found, username=text))
+    return _user(_call("flickr.people.findByUsername", not_found, purpose=purpose, username=text))
 
 
-def _user_by_profile_url(alias: str, not_found: str) -> FlickrUser | None:
+def _user_by_profile_url(alias: str, not_found: str, purpose: Purpose) -> FlickrUser | None:
     url = f"https://www.flickr.com/photos/{quote(alias, safe='@')}/"
     try:
-        return _user(_call("flickr.urls.lookupUser", not_found, url=url))
+        return _user(_call("flickr.urls.lookupUser", not_found, purpose=purpose, url=url))
     except FlickrNotFound:
         # Not a path alias or NSID; it may still be a username (on Flickr they differ).
         return None
 
 
-def photo_owner(photo_id: int | str) -> FlickrPhoto:
+# -- what Flickr said about a name -------------------------------------------------
+_UNKNOWN_NAME = "unknown"
+
+
+def _name_key(text: str) -> str:
+    # Hashed: any text a visitor types becomes a short, safe cache key.
+    return _cache_key("name:" + hashlib.sha256(text.lower().encode()).hexdigest()[:32])
+
+
+def _name_recall(text: str) -> FlickrUser | str | None:
+    """What Flickr said about this name lately: a user, _UNKNOWN_NAME, or None (not asked)."""
+    if settings.FLICKR_NAME_CACHE_SECONDS <= 0:
+        return None
+    try:
+        value = cache.get(_name_key(text))
+    except Exception:
+        log.warning("Flickr name cache not read: the cache is unavailable", exc_info=True)
+        return None
+    if value == _UNKNOWN_NAME:
+        return _UNKNOWN_NAME
+    if isinstance(value, dict) and NSID_RE.match(str(value.get("nsid", ""))):
+        return FlickrUser(nsid=str(value["nsid"]), username=str(value.get("username", "")))
+    return None
+
+
+def _name_remember(text: str, answer: FlickrUser | str) -> None:
+    seconds = settings.FLICKR_NAME_CACHE_SECONDS
+    if seconds <= 0:
+        return
+    value = answer if isinstance(answer, str) else dataclasses.asdict(answer)
+    try:
+        cache.set(_name_key(text), value, timeout=seconds)
+    except Exception:
+        log.warning("Flickr name cache not written: the cache is unavailable", exc_info=True)
+
+
+def photo_owner(photo_id: int | str, *, purpose: Purpose = Purpose.LOOKUP) -> FlickrPhoto:
     """Who owns a public Flickr photo (flickr.photos.getInfo).
 
     Raises:
@@ -147,6 +213,7 @@ def photo_owner(photo_id: int | str) -> FlickrPhoto:
     data = _call(
         "flickr.photos.getInfo",
         f"Flickr has no public photo {text}; it may be private or deleted.",
+        purpose=purpose,
         photo_id=text,
     )
     photo = data.get("photo")

@@ -9,9 +9,12 @@ Python. Any other cache (the local file cache) uses `cache.add` and
 `cache.incr`. The cache being down lets calls through: an outage of Redis
 should not turn every look-up and form into an error.
 
-Scopes and their settings (calls per client IP per minute):
-lookup (RATE_LIMIT_LOOKUP_PER_MINUTE), signin (RATE_LIMIT_SIGNIN_PER_MINUTE),
-forms (RATE_LIMIT_FORMS_PER_MINUTE), api (API_RATE_LIMIT_PER_MINUTE).
+Scopes and their settings (units per client IP per minute; a unit is a call
+unless said otherwise): lookup (RATE_LIMIT_LOOKUP_PER_MINUTE; a look-up that
+needed Flickr costs RATE_LIMIT_LOOKUP_FLICKR_COST, charged with `rate_charge`),
+signin (RATE_LIMIT_SIGNIN_PER_MINUTE), forms (RATE_LIMIT_FORMS_PER_MINUTE), api
+(API_RATE_LIMIT_PER_MINUTE), api_items (API_RATE_LIMIT_ITEMS_PER_MINUTE: photos or
+URLs checked, taken with `rate_take` once the call's items are counted).
 """
 
 import functools
@@ -20,10 +23,10 @@ import logging
 import math
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from django.conf import settings
 from django.core.cache import DEFAULT_CACHE_ALIAS, caches
@@ -41,6 +44,9 @@ SCOPES = {
     "signin": "RATE_LIMIT_SIGNIN_PER_MINUTE",
     "forms": "RATE_LIMIT_FORMS_PER_MINUTE",
     "api": "API_RATE_LIMIT_PER_MINUTE",
+    "api_items": "API_RATE_LIMIT_ITEMS_PER_MINUTE",
+    # The look-up by picture (/picture/, /api/v1/picture): each decodes and hashes an upload.
+    "picture": "RATE_LIMIT_PICTURE_PER_MINUTE",
 }
 
 type View = Callable[..., HttpResponse]
@@ -89,22 +95,39 @@ def _counter_id(address: str) -> str:
 class Refusal:
     limit: int
     retry_after: int  # seconds
+    # For a scope counted in items: how many this call has, and how many were left.
+    asked: int = 0
+    left: int = 0
 
     @property
     def message(self) -> str:
         again = datetime.fromtimestamp(time.time() + self.retry_after, tz=UTC)
+        when = f"Try again in {self.retry_after} s (at {again:%H:%M:%S} UTC)."
+        if not self.asked:
+            return f"Too many requests from your address: at most {self.limit} a minute. {when}"
+        if self.asked > self.limit:
+            return (
+                f"This call has {self.asked:,} items, more than the {self.limit:,} a minute "
+                "your address may check: split it into smaller calls."
+            )
         return (
-            f"Too many requests from your address: at most {self.limit} a minute. "
-            f"Try again in {self.retry_after} s (at {again:%H:%M:%S} UTC)."
+            f"Too many items from your address: at most {self.limit:,} a minute, and this "
+            f"call has {self.asked:,} while {self.left:,} are left this minute. {when}"
         )
+
+
+def _window(scope: str, request: HttpRequest) -> tuple[str, int]:
+    """The client's counter key for this minute, and the seconds until the next one."""
+    now = time.time()
+    window = int(now // WINDOW_SECONDS)
+    key = f"rate:{scope}:{_counter_id(client_ip(request))}:{window}"
+    return key, max(1, math.ceil((window + 1) * WINDOW_SECONDS - now))
 
 
 def rate_check(*, scope: str, request: HttpRequest) -> Refusal | None:
     """Counts this call; a Refusal once the client IP has passed the scope's limit."""
     limit: int = getattr(settings, SCOPES[scope])
-    now = time.time()
-    window = int(now // WINDOW_SECONDS)
-    key = f"rate:{scope}:{_counter_id(client_ip(request))}:{window}"
+    key, retry_after = _window(scope, request)
     try:
         calls = _count(key, timeout=WINDOW_SECONDS + 30)
     except Exception as exc:  # any cache backend's failure: fail open, and say so
@@ -112,7 +135,35 @@ def rate_check(*, scope: str, request: HttpRequest) -> Refusal | None:
         return None
     if calls <= limit:
         return None
-    return Refusal(limit=limit, retry_after=max(1, math.ceil((window + 1) * WINDOW_SECONDS - now)))
+    return Refusal(limit=limit, retry_after=retry_after)
+
+
+def rate_take(*, scope: str, request: HttpRequest, units: int) -> Refusal | None:
+    """Counts `units` if they fit in what the client has left this minute; else a
+    Refusal that says how many were left, and nothing is counted (a client may
+    then send a smaller call)."""
+    limit: int = getattr(settings, SCOPES[scope])
+    key, retry_after = _window(scope, request)
+    try:
+        taken, used = _take(key, timeout=WINDOW_SECONDS + 30, units=units, cap=limit)
+    except Exception as exc:  # fail open, as rate_check does
+        log.warning("Rate limit not counted (%s): %s", scope, exc)
+        return None
+    if taken:
+        return None
+    return Refusal(limit=limit, retry_after=retry_after, asked=units, left=max(0, limit - used))
+
+
+def rate_charge(*, scope: str, request: HttpRequest, units: int) -> None:
+    """Counts `units` more against the client after the fact (an answer that cost more
+    than most): the next calls run into the limit sooner."""
+    if units <= 0:
+        return
+    key, _ = _window(scope, request)
+    try:
+        _take(key, timeout=WINDOW_SECONDS + 30, units=units, cap=-1)
+    except Exception as exc:  # fail open, as rate_check does
+        log.warning("Rate limit not charged (%s): %s", scope, exc)
 
 
 # Start the window's counter if it is new, then count: one atomic round trip.
@@ -142,6 +193,93 @@ def _count(key: str, *, timeout: int) -> int:
         client = backend._cache.get_client(write=True)
         script = _count_scripts[backend] = client.register_script(_COUNT_LUA)
     return int(script(keys=[backend.make_key(key)], args=[timeout]))
+
+
+def address_id(request: HttpRequest) -> str:
+    """The client's address as the counters know it (IPv4, or an IPv6 /64)."""
+    return _counter_id(client_ip(request))
+
+
+def _strike_keys(scope: str, subject: str) -> tuple[str, str]:
+    """The subject's count of strikes, and the time its lock (if any) ends."""
+    return f"strikes:{scope}:{subject}", f"strikes:{scope}:{subject}:until"
+
+
+def strikes_wait(*, scope: str, limits: dict[str, int]) -> int:
+    """Seconds to wait while any subject (key part -> limit) has `limit` strikes; else 0.
+
+    Reading counts nothing: a refused attempt does not push its own lock further out.
+    """
+    keys = {subject: _strike_keys(scope, subject) for subject in limits}
+    try:
+        found = caches[DEFAULT_CACHE_ALIAS].get_many([k for pair in keys.values() for k in pair])
+    except Exception as exc:  # fail open, as rate_check does
+        log.warning("Strikes not read (%s): %s", scope, exc)
+        return 0
+    now = time.time()
+    waits = [
+        float(found.get(until, now)) - now
+        for subject, (count, until) in keys.items()
+        if int(found.get(count, 0)) >= limits[subject]
+    ]
+    return max(1, math.ceil(max(waits))) if waits else 0
+
+
+def strikes_add(*, scope: str, subjects: Iterable[str], seconds: int) -> None:
+    """One strike (a failed attempt) against each subject. Strikes add up while each
+    comes within `seconds` of the one before; a subject at its limit waits until
+    `seconds` after its last strike."""
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    until = time.time() + seconds
+    for subject in subjects:
+        count, lock_end = _strike_keys(scope, subject)
+        try:
+            backend.add(count, 0, timeout=seconds)
+            backend.incr(count)
+            backend.touch(count, timeout=seconds)
+            backend.set(lock_end, until, timeout=seconds)
+        except ValueError:
+            # The count expired between add() and incr(): start again from this strike.
+            backend.set(count, 1, timeout=seconds)
+            backend.set(lock_end, until, timeout=seconds)
+        except Exception as exc:  # fail open, as rate_check does
+            log.warning("Strike not counted (%s): %s", scope, exc)
+            return
+
+
+# Start the window's counter if it is new; add `units` unless that passes `cap`
+# (-1: no cap). Returns {taken (1 or 0), the count after}.
+_TAKE_LUA = """
+redis.call('SET', KEYS[1], 0, 'EX', ARGV[1], 'NX')
+local units, cap = tonumber(ARGV[2]), tonumber(ARGV[3])
+local used = tonumber(redis.call('GET', KEYS[1]))
+if cap >= 0 and used + units > cap then return {0, used} end
+return {1, redis.call('INCRBY', KEYS[1], units)}
+"""
+_take_scripts: weakref.WeakKeyDictionary[BaseCache, "AsyncScript | Script"] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _take(key: str, *, timeout: int, units: int, cap: int) -> tuple[bool, int]:
+    """Adds `units` to `key` unless the count would pass `cap` (-1: always adds).
+    Returns (added, the count after)."""
+    backend = caches[DEFAULT_CACHE_ALIAS]
+    if not isinstance(backend, RedisCache):
+        backend.add(key, 0, timeout=timeout)
+        used = backend.incr(key, units)
+        if 0 <= cap < used:
+            backend.decr(key, units)
+            return False, used - units
+        return True, used
+    script = _take_scripts.get(backend)
+    if script is None:
+        client = backend._cache.get_client(write=True)
+        script = _take_scripts[backend] = client.register_script(_TAKE_LUA)
+    taken, used = cast(
+        "list[int]", script(keys=[backend.make_key(key)], args=[timeout, units, cap])
+    )
+    return bool(taken), int(used)
 
 
 def _wants_json(request: HttpRequest) -> bool:

@@ -43,6 +43,8 @@ class OwnerAnswer:
     username: str
     datasets: list[DatasetCount]
     kind: Literal["owner"] = "owner"
+    # The NSID came from Flickr's answer about a name (see LookupProblem.needed_flickr).
+    needed_flickr: bool = False
 
     @property
     def total(self) -> int:
@@ -125,8 +127,8 @@ def lookup_answer(*, text: str) -> OwnerAnswer | PhotoAnswer:
         nsid = _owner_by_name(query.name)
         if nsid:
             return _owner_answer(text, nsid, query.name, _owner_rows(nsid))
-    nsid, username = _owner_resolve(query)
-    return _owner_answer(text, nsid, username, _owner_rows(nsid))
+    nsid, username, needed_flickr = _owner_resolve(query)
+    return _owner_answer(text, nsid, username, _owner_rows(nsid), needed_flickr=needed_flickr)
 
 
 # Raw SQL, one round trip for the counts: the look-up is the busiest page and
@@ -193,12 +195,16 @@ def _owner_by_name(name: str) -> str:
     return nsids[0] if nsids else ""
 
 
-def _owner_answer(text: str, nsid: str, username: str, rows: list[OwnerRow]) -> OwnerAnswer:
+def _owner_answer(
+    text: str, nsid: str, username: str, rows: list[OwnerRow], *, needed_flickr: bool = False
+) -> OwnerAnswer:
     datasets = [
         DatasetCount(slug=slug, name=name, release=release, count=present, removed=removed)
         for slug, name, release, present, removed in rows
     ]
-    return OwnerAnswer(query=text, nsid=nsid, username=username, datasets=datasets)
+    return OwnerAnswer(
+        query=text, nsid=nsid, username=username, datasets=datasets, needed_flickr=needed_flickr
+    )
 
 
 def _photo_answer(text: str, photo_id: int) -> PhotoAnswer:
@@ -212,10 +218,10 @@ def _photo_answer(text: str, photo_id: int) -> PhotoAnswer:
     return PhotoAnswer(query=text, photo_id=photo_id, datasets=datasets)
 
 
-def _owner_resolve(query: OwnerQuery) -> tuple[str, str]:
-    """(nsid, username) for a name the datasets do not know, or a path alias, from Flickr."""
+def _owner_resolve(query: OwnerQuery) -> tuple[str, str, bool]:
+    """(nsid, username, asked Flickr) for a name the datasets do not know, or a path alias."""
     try:
-        return _flickr_resolve(query.name)
+        return (*_flickr_resolve(query.name), True)
     except _FlickrNotConfigured:
         if query.is_alias:
             # Without a Flickr key, the datasets' usernames are the best guess
@@ -223,7 +229,7 @@ def _owner_resolve(query: OwnerQuery) -> tuple[str, str]:
             # is counts only anyway.
             nsid = _owner_by_name(query.name)
             if nsid:
-                return nsid, query.name
+                return nsid, query.name, False
         raise _cannot_resolve(query.name) from None
 
 
@@ -240,21 +246,26 @@ def _cannot_resolve(name: str) -> OwnerNotFound:
 
 def _flickr_resolve(name: str) -> tuple[str, str]:
     try:
-        user = flickr.user_find(name)
+        user = flickr.user_find(name, purpose=flickr.Purpose.LOOKUP)
     except flickr.FlickrNotConfigured:
         raise _FlickrNotConfigured from None
     except flickr.FlickrNotFound:
-        raise OwnerNotFound(
+        missing = OwnerNotFound(
             f"Flickr has no account called “{name}”. Check the spelling, or "
             + EXAMPLES_HINT[0].lower()
             + EXAMPLES_HINT[1:]
-        ) from None
+        )
+        missing.needed_flickr = True
+        raise missing from None
     except flickr.FlickrError as exc:
-        # Unavailable, refused, or anything else Flickr says: its message is
-        # fit to show, and a photo link or an NSID needs no Flickr at all.
-        raise ResolverUnavailable(
+        # Unavailable, refused, our share of Flickr's budget spent, or anything
+        # else Flickr says: its message is fit to show, and a photo link or an
+        # NSID needs no Flickr at all.
+        unavailable = ResolverUnavailable(
             f"We could not look up “{name}” on Flickr. {exc} Meanwhile, a link to one of "
             "your photos or your NSID (it looks like 12345678@N01) works without Flickr.",
             retry_after=getattr(exc, "retry_after", None),
-        ) from exc
+        )
+        unavailable.needed_flickr = True
+        raise unavailable from exc
     return user.nsid, user.username

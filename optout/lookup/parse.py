@@ -44,6 +44,9 @@ class LookupProblem(Exception):
     """A look-up that has no answer; `message` is for the person, `status` for HTTP."""
 
     status = 400
+    # True once answering it took Flickr's word (asked now, or remembered from
+    # earlier): such a look-up costs the client more against its rate limit.
+    needed_flickr = False
 
     def __init__(self, message: str) -> None:
         super().__init__(message)

@@ -1,9 +1,10 @@
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_safe
 
-from optout.infra.ratelimit import rate_limit
+from optout.infra.ratelimit import rate_charge, rate_limit
 from optout.lookup import LookupProblem, OwnerAnswer, lookup_answer
 from optout.models import Dataset
 
@@ -30,10 +31,12 @@ def home(request: HttpRequest) -> HttpResponse:
     try:
         answer = lookup_answer(text=query)
     except LookupProblem as problem:
+        _charge_for_flickr(request, problem.needed_flickr)
         response = _lookup_error(request, problem.message, problem.status, as_json, query)
         if getattr(problem, "retry_after", None):
             response["Retry-After"] = str(problem.retry_after)
         return response
+    _charge_for_flickr(request, isinstance(answer, OwnerAnswer) and answer.needed_flickr)
     if as_json:
         response = JsonResponse(answer.as_json())
     else:
@@ -45,6 +48,14 @@ def home(request: HttpRequest) -> HttpResponse:
         response = render(request, template, {"answer": answer, "query": answer.query})
     patch_vary_headers(response, ["Accept"])
     return response
+
+
+def _charge_for_flickr(request: HttpRequest, needed_flickr: bool) -> None:
+    # Flickr's hourly budget is shared by everyone: a look-up that took its word
+    # costs the client RATE_LIMIT_LOOKUP_FLICKR_COST units, the one already counted included.
+    if needed_flickr:
+        extra = settings.RATE_LIMIT_LOOKUP_FLICKR_COST - 1
+        rate_charge(scope="lookup", request=request, units=extra)
 
 
 def _lookup_error(

@@ -59,6 +59,42 @@ def test_it_says_it_cannot_look_up_usernames_without_an_api_key(
 
 
 # -- photo_owner -------------------------------------------------------------------
+def test_it_remembers_what_flickr_said_about_a_name_whatever_its_case(
+    flickr_sim: FlickrSimulator,
+) -> None:
+    assert flickr.user_find("bees").nsid == BEES.nsid
+    asked = len(flickr_sim.rest_calls())
+    assert flickr.user_find("BEES ") == flickr.FlickrUser(nsid=BEES.nsid, username="bees")
+    assert len(flickr_sim.rest_calls()) == asked
+
+
+def test_it_remembers_a_name_flickr_does_not_know(flickr_sim: FlickrSimulator) -> None:
+    for typed in ("nobody-here", "Nobody-Here"):
+        with pytest.raises(flickr.FlickrNotFound, match=f"no account called “{typed}”"):
+            flickr.user_find(typed)
+    assert flickr_sim.rest_calls() == ["flickr.urls.lookupUser", "flickr.people.findByUsername"]
+
+
+def test_it_asks_again_after_flickr_could_not_answer(flickr_sim: FlickrSimulator) -> None:
+    flickr_sim.fail_next("unavailable")
+    with pytest.raises(flickr.FlickrUnavailable):
+        flickr.user_find("ana lyst")
+    assert flickr.user_find("ana lyst").nsid == ANA.nsid
+
+
+def test_with_no_name_cache_time_it_asks_flickr_every_time(
+    flickr_sim: FlickrSimulator, settings: Settings
+) -> None:
+    settings.FLICKR_NAME_CACHE_SECONDS = 0
+    flickr.user_find("ana lyst")
+    flickr.user_find("ana lyst")
+    assert flickr_sim.rest_calls() == ["flickr.people.findByUsername"] * 2
+
+
+def test_names_are_remembered_for_a_day_by_default(settings: Settings) -> None:
+    assert settings.FLICKR_NAME_CACHE_SECONDS == 86400
+
+
 def test_it_tells_who_owns_a_photo(flickr_sim: FlickrSimulator) -> None:
     assert flickr.photo_owner("5100000001") == flickr.FlickrPhoto(
         id=5_100_000_001, owner_nsid=BEES.nsid, owner_username="bees", title="Hive at dawn"
@@ -147,6 +183,7 @@ def test_it_stops_calling_flickr_once_the_hourly_budget_is_spent(
     flickr_sim: FlickrSimulator, settings: Settings
 ) -> None:
     settings.FLICKR_CALLS_PER_HOUR = 2
+    settings.FLICKR_SIGNIN_RESERVED_CALLS_PER_HOUR = 0
     flickr.photo_owner(5_100_000_001)
     flickr.photo_owner(5_100_000_002)
     with pytest.raises(flickr.FlickrUnavailable, match=r"busy .* try again in \d+ minute") as err:
@@ -157,6 +194,7 @@ def test_it_stops_calling_flickr_once_the_hourly_budget_is_spent(
 
 def test_the_budget_is_per_api_key(flickr_sim: FlickrSimulator, settings: Settings) -> None:
     settings.FLICKR_CALLS_PER_HOUR = 1
+    settings.FLICKR_SIGNIN_RESERVED_CALLS_PER_HOUR = 0
     flickr.photo_owner(5_100_000_001)
     # Random: a counter in Redis outlives the test run by up to an hour.
     flickr_sim.api_key = settings.FLICKR_API_KEY = secrets.token_hex(16)

@@ -1,6 +1,7 @@
 """The public look-up as a person (or a script) meets it: /?q=…"""
 
 import re
+import secrets
 from html import unescape
 
 import pytest
@@ -14,7 +15,7 @@ from devtools.flickr_simulator import FlickrSimulator
 from optout.lookup import base58_encode
 from optout.models import Dataset, Photo
 from tests.support.factories import DatasetFactory, PhotoFactory, removed_photo
-from tests.support.flickr import BEES
+from tests.support.flickr import BEES, sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -61,6 +62,11 @@ def owner_photos(dif: Dataset, ffhq: Dataset) -> list[Photo]:
     ]
     PhotoFactory.create_batch(2, dataset=dif, owner_nsid="99999999@N02", owner_name="someone")
     return photos
+
+
+def random_ip() -> str:
+    # Rate-limit counters outlive a test (Redis in CI): each test comes from its own address.
+    return "10." + ".".join(str(secrets.randbelow(250) + 1) for _ in range(3))
 
 
 def _text(response: HttpResponse) -> str:
@@ -404,6 +410,65 @@ def test_flickr_being_down_is_a_503_that_says_what_still_works(
     message = response.json()["error"]
     assert message.startswith("We could not look up “Bees” on Flickr.")
     assert "your NSID (it looks like 12345678@N01) works without Flickr" in message
+
+
+def test_once_the_look_up_share_is_spent_it_says_so_and_what_still_works(
+    client: Client, flickr: FlickrSimulator, owner_photos: list, settings: Settings
+) -> None:
+    settings.FLICKR_LOOKUP_CALLS_PER_HOUR = 0
+    response = client.get("/", {"q": "Bees", "format": "json"})
+    assert response.status_code == 503
+    assert 0 < int(response["Retry-After"]) <= 3600
+    message = response.json()["error"]
+    assert message.startswith("We could not look up “Bees” on Flickr.")
+    assert "We have used this hour's share of Flickr look-ups" in message
+    assert "your NSID (it looks like 12345678@N01) works without Flickr" in message
+    assert flickr.calls == []
+    # What needs no Flickr still answers.
+    assert client.get("/", {"q": NSID}).status_code == 200
+    assert (
+        client.get("/", {"q": "https://flic.kr/p/" + base58_encode(5123456781)}).status_code == 200
+    )
+
+
+def test_a_look_up_that_needs_flickr_costs_more_against_the_rate_limit(
+    client: Client, flickr: FlickrSimulator, owner_photos: list, settings: Settings
+) -> None:
+    settings.RATE_LIMIT_LOOKUP_PER_MINUTE = 6
+    settings.RATE_LIMIT_LOOKUP_FLICKR_COST = 5
+    ip = random_ip()
+    assert client.get("/", {"q": "Bees"}, REMOTE_ADDR=ip).status_code == 200
+    assert client.get("/", {"q": NSID}, REMOTE_ADDR=ip).status_code == 200
+    assert client.get("/", {"q": NSID}, REMOTE_ADDR=ip).status_code == 429
+    # Without Flickr, a look-up costs one.
+    elsewhere = random_ip()
+    answers = [client.get("/", {"q": NSID}, REMOTE_ADDR=elsewhere) for _ in range(7)]
+    assert [a.status_code for a in answers] == [200] * 6 + [429]
+
+
+def test_a_name_flickr_does_not_know_costs_as_much_as_one_it_knows(
+    client: Client, flickr: FlickrSimulator, owner_photos: list, settings: Settings
+) -> None:
+    settings.RATE_LIMIT_LOOKUP_PER_MINUTE = 6
+    settings.RATE_LIMIT_LOOKUP_FLICKR_COST = 5
+    ip = random_ip()
+    assert client.get("/", {"q": "nobody-at-all"}, REMOTE_ADDR=ip).status_code == 404
+    assert client.get("/", {"q": NSID}, REMOTE_ADDR=ip).status_code == 200
+    assert client.get("/", {"q": NSID}, REMOTE_ADDR=ip).status_code == 429
+
+
+def test_one_client_looking_up_names_cannot_lock_everyone_out_of_signing_in(
+    client: Client, flickr: FlickrSimulator, owner_photos: list, settings: Settings
+) -> None:
+    settings.FLICKR_CALLS_PER_HOUR = 10
+    settings.FLICKR_SIGNIN_RESERVED_CALLS_PER_HOUR = 4
+    settings.FLICKR_LOOKUP_CALLS_PER_HOUR = 10
+    statuses = [client.get("/", {"q": f"stranger-{n}"}).status_code for n in range(6)]
+    assert statuses == [404, 404, 404, 503, 503, 503]
+    assert len(flickr.rest_calls()) == 6
+    _, signed_in = sign_in(client)
+    assert signed_in.status_code == 302
+    assert client.session["flickr_identity"]["nsid"] == NSID
 
 
 def test_the_sign_in_button_posts_to_the_sites_flickr_sign_in(
