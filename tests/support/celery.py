@@ -48,6 +48,9 @@ def tasks_run(limit: int = 100) -> list[str]:
 
 @pytest.fixture
 def run_tasks() -> Iterator[Callable[[], list[str]]]:
+    # The tasks by name, as a worker's start-up imports them (autodiscovery is lazy): a
+    # test module run alone may import none of them.
+    app.loader.import_default_modules()
     _purge()
     yield tasks_run
     _purge()
