@@ -48,6 +48,9 @@ def configure(bench_url: str, workdir: Path) -> dict[str, str]:
         "DEBUG": "false",
         "SECRET_KEY": "bench-only",
         "OWNER_KEY_SECRET": "bench-only",
+        # Production requires a provider and the webhook's secret: anymail's test backend.
+        "ANYMAIL_ESP": "test",
+        "ANYMAIL_WEBHOOK_SECRET": "bench:bench-only",
         "VAR_DIR": str(workdir / "var"),
         "MEDIA_ROOT": str(workdir / "media"),
         "DJANGO_SETTINGS_MODULE": "config.settings",

@@ -157,6 +157,9 @@ def main() -> None:
         "DEBUG": "false",
         "SECRET_KEY": "bench-only",
         "OWNER_KEY_SECRET": "bench-only",
+        # Production requires a provider and the webhook's secret: anymail's test backend.
+        "ANYMAIL_ESP": "test",
+        "ANYMAIL_WEBHOOK_SECRET": "bench:bench-only",
         "VAR_DIR": str(workdir / "var"),
         "CONN_MAX_AGE": "0",
     }

@@ -196,6 +196,9 @@ def _server_env(args: argparse.Namespace, database_url: str, tmp: Path) -> dict[
         # Fixed, so the suppressions of a kept database (--keep, --reuse) still match.
         OWNER_KEY_SECRET=OWNER_KEY_SECRET,
         ALLOWED_HOSTS="127.0.0.1",
+        # Production requires a provider and the webhook's secret: anymail's test backend.
+        ANYMAIL_ESP="test",
+        ANYMAIL_WEBHOOK_SECRET="bench:bench-only",  # noqa: S106 (a throwaway server)
         VAR_DIR=str(tmp / "var"),
         DJANGO_SETTINGS_MODULE=args.settings,
         PYTHONPATH=os.pathsep.join(

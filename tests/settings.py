@@ -11,6 +11,10 @@ os.environ.setdefault("SECRET_KEY", "tests-only-secret-key")
 os.environ.setdefault("OWNER_KEY_SECRET", "tests-only-owner-key")
 os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="optout-test-"))
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+# DEBUG is off here as in production, which requires a provider and the webhook's
+# secret: anymail's test backend (tests/conftest.py swaps in its own) and a test secret.
+os.environ.setdefault("ANYMAIL_ESP", "test")
+os.environ.setdefault("ANYMAIL_WEBHOOK_SECRET", "hook:tests-only-webhook-secret")
 
 from config.settings import *  # noqa: F403
 
@@ -22,7 +26,6 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # No collectstatic in tests.
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405 (whitenoise warns otherwise)
-ANYMAIL = {**ANYMAIL, "WEBHOOK_SECRET": "hook:tests-only-webhook-secret"}  # noqa: F405
 
 # The deletion tests run real worker processes against the test database: on
 # SQLite that must be a file they can open, not an in-memory database.

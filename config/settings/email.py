@@ -1,6 +1,13 @@
-"""Email: django-anymail when ANYMAIL_ESP names a provider, else the console."""
+"""Email: django-anymail when ANYMAIL_ESP names a provider, else the console.
 
-from config.settings.base import env
+With DEBUG off (production) both ANYMAIL_ESP and ANYMAIL_WEBHOOK_SECRET are
+required: the console would print every status link to a log and deliver
+nothing, and without the secret the tracking webhook takes posts from anyone.
+"""
+
+from django.core.exceptions import ImproperlyConfigured
+
+from config.settings.base import DEBUG, env
 
 ANYMAIL_ESP: str = env.str("ANYMAIL_ESP", default="")
 ANYMAIL: dict[str, str] = {
@@ -8,6 +15,21 @@ ANYMAIL: dict[str, str] = {
     for key, value in env.ENVIRON.items()
     if key.startswith("ANYMAIL_") and key != "ANYMAIL_ESP"
 }
+if not DEBUG and not ANYMAIL_ESP:
+    raise ImproperlyConfigured(
+        "The environment variable ANYMAIL_ESP is not set. It is required when DEBUG is off "
+        "(production): without it, emails go to the console, so nobody gets their status "
+        "link or confirmation. Set ANYMAIL_ESP to your provider (postmark, mailgun, "
+        "sendgrid, amazon_ses, ...) with its ANYMAIL_* credentials, or set DEBUG=true for "
+        "a local run."
+    )
+if not DEBUG and not ANYMAIL.get("WEBHOOK_SECRET"):
+    raise ImproperlyConfigured(
+        "The environment variable ANYMAIL_WEBHOOK_SECRET is not set. It is required when "
+        "DEBUG is off (production): without it, /anymail/<esp>/tracking/ accepts delivery "
+        "news from anyone. Set it to a random user:password and give your provider the "
+        "webhook URL with the same credentials, or set DEBUG=true for a local run."
+    )
 MAILERS = {
     "default": {
         "BACKEND": f"anymail.backends.{ANYMAIL_ESP}.EmailBackend"

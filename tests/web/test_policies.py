@@ -119,6 +119,7 @@ def production_env(**overrides: str) -> dict[str, str]:
         "SECURE_HSTS_PRELOAD": "true",
         "ANYMAIL_ESP": "postmark",
         "ANYMAIL_POSTMARK_SERVER_TOKEN": "deploy-check-token",
+        "ANYMAIL_WEBHOOK_SECRET": f"postmark:{secrets.token_urlsafe(24)}",
         "FLICKR_API_KEY": "deploy-check-key",
         "FLICKR_API_SECRET": "deploy-check-secret",
         "VAR_DIR": str(Path(os.environ["VAR_DIR"]) / "deploy-check"),
@@ -157,6 +158,43 @@ def test_production_without_the_owner_key_secret_stops_naming_it() -> None:
     done = check_deploy(env)
     assert done.returncode != 0
     assert "The environment variable OWNER_KEY_SECRET is not set" in done.stderr
+
+
+def test_production_without_the_webhook_secret_stops_naming_it() -> None:
+    # Without it, /anymail/<esp>/tracking/ would take delivery news from anyone.
+    env = production_env()
+    del env["ANYMAIL_WEBHOOK_SECRET"]
+    done = check_deploy(env)
+    assert done.returncode != 0
+    assert "The environment variable ANYMAIL_WEBHOOK_SECRET is not set" in done.stderr
+
+
+def test_production_without_an_email_provider_stops_naming_it() -> None:
+    # The console mailer would print every status link and confirmation to a log.
+    env = production_env()
+    del env["ANYMAIL_ESP"]
+    done = check_deploy(env)
+    assert done.returncode != 0
+    assert "The environment variable ANYMAIL_ESP is not set" in done.stderr
+
+
+def test_a_local_run_needs_neither() -> None:
+    env = production_env(DEBUG="true")
+    del env["ANYMAIL_ESP"], env["ANYMAIL_WEBHOOK_SECRET"]
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+
+
+def test_a_sign_in_reserve_bigger_than_the_hourly_budget_stops_naming_both() -> None:
+    env = production_env(FLICKR_CALLS_PER_HOUR="500", FLICKR_SIGNIN_RESERVED_CALLS_PER_HOUR="600")
+    done = check_deploy(env)
+    assert done.returncode != 0
+    assert "FLICKR_SIGNIN_RESERVED_CALLS_PER_HOUR (600) is more than FLICKR_CALLS_PER_HOUR" in (
+        done.stderr
+    )
 
 
 def test_the_favicon_every_browser_asks_for_is_there(client: Client) -> None:
