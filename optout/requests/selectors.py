@@ -1,5 +1,7 @@
 """Read-only queries about requests and an owner's photos."""
 
+from typing import TypedDict
+
 from django.db.models import Count, QuerySet
 
 from optout.models import Photo
@@ -14,7 +16,13 @@ def owner_photos(*, nsid: str) -> QuerySet[Photo]:
     )
 
 
-def owner_photo_counts(*, nsid: str) -> QuerySet[Photo, dict[str, object]]:
+class DatasetCount(TypedDict):
+    dataset__name: str
+    dataset__release: str
+    count: int
+
+
+def owner_photo_counts(*, nsid: str) -> QuerySet[Photo, DatasetCount]:
     """Per dataset (name, release): how many of the owner's photos are still present."""
     return (
         Photo.objects.filter(owner_nsid=nsid, state=Photo.State.PRESENT)
