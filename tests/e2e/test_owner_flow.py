@@ -105,6 +105,15 @@ def test_an_owner_looks_up_signs_in_removes_three_photos_and_gets_a_receipt(
         page.get_by_role("button", name="Ask for removal").click()
         expect(page.locator("h1")).to_contain_text("needs review")
 
+        # On a shared computer: sign out, and "Your photos" asks for a new sign-in.
+        page.goto(f"{url}/me/photos/")
+        expect(page.locator(".signed-in")).to_contain_text(re.compile(r"Signed in as bees until"))
+        page.get_by_role("button", name="Sign out").click()
+        expect(page.get_by_role("status")).to_contain_text("You are signed out of optout")
+        axe["signed out"] = axe_problems(page)
+        page.goto(f"{url}/me/photos/")
+        expect(page.get_by_role("heading", name="Sign in with Flickr")).to_be_visible()
+
         page.goto(f"{url}/signin/flickr/")
         axe["sign-in page"] = axe_problems(page)
         page.goto(f"{url}/report/")
@@ -144,7 +153,8 @@ def test_an_owner_looks_up_signs_in_removes_three_photos_and_gets_a_receipt(
         axe["status, completed"] = axe_problems(page)
         page.screenshot(path=str(ARTIFACTS / "owner-status.png"), full_page=True)
         rows = page.request.get(f"{url}{receipt.get_attribute('href')}").text().splitlines()
-        assert rows[0] == "request,dataset,release,photo_id,removed_at"
+        header = "request,dataset,release,photo_id,removed_at,copies_confirmed,copies_known"
+        assert rows[0] == header
         assert len(rows) == 4
 
     with browser_page(width=375, height=800) as phone:
