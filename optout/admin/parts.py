@@ -2,7 +2,7 @@
 
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin
@@ -25,6 +25,10 @@ from optout.models import (
 )
 from optout.requests import review
 
+if TYPE_CHECKING:
+    # The stubs' type of one filter choice; it exists only in django-stubs.
+    from django.contrib.admin.filters import _ListFilterChoices
+
 S = RemovalRequest.Status
 SOON_DAYS = 5
 
@@ -42,7 +46,7 @@ class StateFilter(admin.SimpleListFilter):
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
         return [*S.choices, (self.ALL, "all, with unconfirmed")]
 
-    def choices(self, changelist: Any) -> Iterator[dict[str, Any]]:
+    def choices(self, changelist: Any) -> "Iterator[_ListFilterChoices]":
         for choice in super().choices(changelist):
             if choice["display"] == "All":
                 choice["display"] = "in the queue"

@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
     Case,
@@ -23,7 +24,8 @@ from django.db.models import (
     Value,
     When,
 )
-from django.http import HttpRequest, HttpResponse
+from django.db.models.expressions import Combinable
+from django.http import HttpRequest, StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
@@ -186,18 +188,19 @@ class RemovalRequestAdmin(admin.ModelAdmin):
             .order_by(*self.get_ordering(request))
         )
 
-    def get_ordering(self, request: HttpRequest) -> list[str]:
+    def get_ordering(self, request: HttpRequest) -> list[str | Combinable]:
         # Overdue on top, then open ones by deadline, then the closed.
         return ["-is_overdue", "-open_first", "deadline"]
 
     @admin.display(description="datasets")
     def datasets(self, obj: RemovalRequest) -> str:
+        # ignore[attr-defined]: dataset_slugs is get_queryset's annotation, not a model field.
         slugs = sorted((obj.dataset_slugs or "").split(","))  # type: ignore[attr-defined]
         return ", ".join(slug for slug in slugs if slug) or "—"
 
     @admin.display(description="photos", ordering="photo_total")
     def photos_in_scope(self, obj: RemovalRequest) -> int:
-        return obj.photo_total  # type: ignore[attr-defined]
+        return obj.photo_total  # type: ignore[attr-defined]  # get_queryset's annotation
 
     @admin.display(description="photos")
     def photos_in_scope_grid(self, obj: RemovalRequest) -> str:
@@ -221,6 +224,7 @@ class RemovalRequestAdmin(admin.ModelAdmin):
 
     @admin.display(description="last event", ordering="last_at")
     def last_event(self, obj: RemovalRequest) -> str:
+        # ignore[attr-defined] here and below: get_queryset annotates these, not the model.
         at = obj.last_at  # type: ignore[attr-defined]
         if at is None:
             return "—"
@@ -267,7 +271,7 @@ class RemovalRequestAdmin(admin.ModelAdmin):
             "queryset": queryset.order_by("public_id"),
             "action": action,
             "form": form,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             **(extra or {}),
         }
         return TemplateResponse(request, "admin/optout/removalrequest/action_form.html", context)
@@ -339,7 +343,7 @@ class RemovalRequestAdmin(admin.ModelAdmin):
         )
         return [export, *super().get_urls()]
 
-    def export_csv(self, request: HttpRequest) -> HttpResponse:
+    def export_csv(self, request: HttpRequest) -> StreamingHttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
         changelist = self.get_changelist_instance(request)
