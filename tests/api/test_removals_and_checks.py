@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.http.response import HttpResponseBase
 from django.test import Client
 from django.urls import reverse
 from pytest_django.fixtures import Settings
@@ -20,6 +21,7 @@ from optout.lookup import base58_encode
 from optout.models import Dataset, Photo, RemovalRequest, Suppression
 from tests.support.factories import DatasetFactory, PhotoFactory, RemovalRequestFactory
 from tests.support.manifests import write
+from tests.support.responses import streamed_text
 
 pytestmark = pytest.mark.django_db
 S = RemovalRequest.Status
@@ -50,8 +52,8 @@ def dif() -> Dataset:
     return dataset
 
 
-def body(response: object) -> str:
-    return b"".join(response.streaming_content).decode()  # type: ignore[attr-defined]
+def body(response: HttpResponseBase) -> str:
+    return streamed_text(response)
 
 
 # Removal lists

@@ -193,6 +193,12 @@ def test_a_set_password_link_is_for_one_maintainer_only(client: Client) -> None:
     assert nora_uid != mia_uid
 
 
+def heading(page: bytes) -> bytes:
+    found = re.search(rb"<h1[^>]*>(.*?)</h1>", page, re.S)
+    assert found, page
+    return found.group(1)
+
+
 def test_a_wrong_set_password_link_looks_like_a_used_or_expired_one(
     client: Client, settings: Settings
 ) -> None:
@@ -215,7 +221,7 @@ def test_a_wrong_set_password_link_looks_like_a_used_or_expired_one(
     assert {page.status_code for page in pages} == {200}
     assert all(b"new_password1" not in page.content for page in pages)
     # The same words whatever went wrong (the page names nobody).
-    headings = {re.search(rb"<h1[^>]*>(.*?)</h1>", page.content, re.S).group(1) for page in pages}
+    headings = {heading(page.content) for page in pages}
     assert len(headings) == 1
 
 

@@ -15,7 +15,7 @@ from django.urls import reverse
 from pytest_django.fixtures import Settings
 
 from devtools.flickr_simulator import Account, FlickrSimulator, MemoryDirectory, RunningSimulator
-from tests.support.responses import TestResponse
+from tests.support.responses import ClientResponse
 
 BEES = Account(nsid="12345678@N01", username="bees", fullname="Bea Bees", path_alias="beesphotos")
 ANA = Account(nsid="87654321@N02", username="Ana Lyst", fullname="")
@@ -73,6 +73,6 @@ def on_flickr(authorize_url: str, **form: str) -> str:
     return response.headers["Location"]
 
 
-def sign_in(client: Client, *, as_user: str = BEES.nsid, **data: str) -> tuple[str, TestResponse]:
+def sign_in(client: Client, *, as_user: str = BEES.nsid, **data: str) -> tuple[str, ClientResponse]:
     callback = on_flickr(start(client, **data), approve_as=as_user)
     return callback, client.get(callback)

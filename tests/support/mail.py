@@ -1,6 +1,6 @@
 """Reading what the outbox sent, as the email provider would."""
 
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, EmailMultiAlternatives
 
 
 def tags(message: EmailMessage) -> list[str]:
@@ -11,3 +11,11 @@ def tags(message: EmailMessage) -> list[str]:
     """
     found: list[str] = vars(message)["tags"]
     return found
+
+
+def html_part(message: EmailMessage) -> str:
+    """The HTML alternative of a sent message (every email has one, after the text)."""
+    assert isinstance(message, EmailMultiAlternatives), "sent without an HTML part"
+    content, _mimetype = message.alternatives[0]
+    assert isinstance(content, str)
+    return content

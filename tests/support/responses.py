@@ -8,11 +8,11 @@ from django.http.response import HttpResponseBase
 if TYPE_CHECKING:
     # django-stubs' name for the client's response: the view's response plus .json(),
     # .context, .templates and the other attributes the client adds. Only the stubs have it.
-    from django.test.client import _MonkeyPatchedWSGIResponse as TestResponse
+    from django.test.client import _MonkeyPatchedWSGIResponse as ClientResponse
 else:
-    TestResponse = HttpResponseBase
+    ClientResponse = HttpResponseBase
 
-__all__ = ["TestResponse", "streamed_text"]
+__all__ = ["ClientResponse", "streamed_text"]
 
 
 def streamed_text(response: HttpResponseBase) -> str:

@@ -16,6 +16,7 @@ from optout.lookup import base58_encode
 from optout.models import Dataset, Photo
 from tests.support.factories import DatasetFactory, PhotoFactory, removed_photo
 from tests.support.flickr import BEES, sign_in
+from tests.support.responses import ClientResponse
 
 pytestmark = pytest.mark.django_db
 
@@ -69,7 +70,7 @@ def random_ip() -> str:
     return "10." + ".".join(str(secrets.randbelow(250) + 1) for _ in range(3))
 
 
-def _text(response: HttpResponse) -> str:
+def _text(response: ClientResponse) -> str:
     """The page as a person reads it: tags gone, whitespace collapsed."""
     html = response.content.decode()
     html = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)

@@ -172,6 +172,7 @@ def test_flickr_refuses_a_verifier_used_twice_from_a_copied_session(
     copy = SessionStore()
     copy["flickr_signin_pending"] = client.session["flickr_signin_pending"]
     copy.create()
+    assert copy.session_key is not None
     thief = Client()
     thief.cookies["sessionid"] = copy.session_key
     callback = on_flickr(authorize_url, approve_as=BEES.nsid)
