@@ -1,6 +1,7 @@
 """What a security review of issue 17 found holding up, kept true by tests
 (docs/security.md, "What held up"): forged photo ids, CSRF on every form, SQL
-metacharacters, the parser's input cap, and error pages with DEBUG off.
+metacharacters, markup in a report, the parser's input cap, and error pages with
+DEBUG off.
 """
 
 import pytest
@@ -89,6 +90,32 @@ def test_quotes_in_the_admin_search_and_filters_are_just_text(client: Client) ->
         response = client.get(changelist, query)
         # Django answers a filter value it does not know by sending back to ?e=1.
         assert response.status_code in (200, 302), query
+
+
+def test_markup_in_a_report_reaches_the_maintainer_as_text(client: Client) -> None:
+    PhotoFactory(flickr_id=8_100)
+    markup = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    filed = client.post(
+        reverse("report"),
+        {
+            "email": "sam@example.org",
+            "links": "https://www.flickr.com/photos/someone/8100/",
+            "relation": markup,
+            "statement": markup,
+            "contact": markup,
+        },
+    )
+    assert filed.status_code == 200
+    assert "<script>" not in filed.content.decode()
+    removal = RemovalRequest.objects.get()
+    user = User.objects.create_user("mia@example.org", "mia@example.org", "pw", is_staff=True)
+    user.groups.add(maintainers_group_ensure())
+    client.force_login(user)
+    page = client.get(
+        reverse("admin:optout_removalrequest_change", args=[removal.pk])
+    ).content.decode()
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+    assert "<script>alert" not in page and "<img src=x" not in page
 
 
 def test_the_look_up_parser_cuts_any_input_at_its_length_cap_before_reading_it() -> None:
