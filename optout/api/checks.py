@@ -176,7 +176,7 @@ def check(request: HttpRequest) -> HttpResponse:
         except lookup.QueryInvalid as invalid:
             parsed.append((text, None, invalid.message))
     answers = photos_answer({pid for _, pid, _ in parsed if pid is not None})
-    results = []
+    results: list[dict[str, object]] = []
     for text, pid, problem in parsed:
         if pid is None:
             results.append({"input": text, "error": problem})

@@ -16,7 +16,7 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any, BinaryIO, Final, NamedTuple
+from typing import Any, BinaryIO, Final, NamedTuple, final
 from urllib.parse import unquote_plus
 
 import ijson
@@ -122,6 +122,7 @@ def _too_long(number: int, line: str) -> Reject:
     return Reject(number, f"line longer than {MAX_LINE} characters", _printable(line) + "…")
 
 
+@final  # so that `type(block) is TooLong` tells mypy the other blocks are bytes
 @dataclass(frozen=True, slots=True)
 class TooLong:
     """A line of MAX_LINE bytes or more, in place of its block: its first characters."""
@@ -195,7 +196,7 @@ def _yfcc_lines(stream: BinaryIO) -> Iterator[tuple[int, str, bool]]:
             number += 1
             yield number, block.start, True
             continue
-        for line in block_lines(block):  # type: ignore[arg-type]
+        for line in block_lines(block):
             number += 1
             yield number, line, False
 
@@ -428,6 +429,8 @@ def read_ffhq(stream: BinaryIO) -> Iterator[Item]:
     There are no lines: an entry's "line" is its position in the file (1, 2, …)
     and the reason names its key.
     """
+    # ignore[attr-defined]: BinaryIO has no peek; every stream open_binary gives has one
+    # (a buffered file or a gzip, bzip2 or xz reader).
     if stream.peek(3).startswith(BOM):  # type: ignore[attr-defined]
         stream.read(3)
     for number, (key, entry) in enumerate(ijson.kvitems(stream, "", use_float=True), start=1):

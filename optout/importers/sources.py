@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 FORMATS = ("yfcc100m", "csv", "jsonl", "ffhq")
 HEAD_BYTES = 64 * 1024
@@ -102,7 +102,8 @@ def open_binary(path: Path) -> Iterator[tuple[BinaryIO, BinaryIO]]:
         for prefix, _name, opener in _COMPRESSIONS:
             if magic.startswith(prefix):
                 with opener(raw, "rb") as stream:
-                    yield stream, raw
+                    # Reads bytes like any binary file, but does not subclass typing.BinaryIO.
+                    yield cast(BinaryIO, stream), raw
                 return
         yield raw, raw
 

@@ -33,8 +33,9 @@ def home(request: HttpRequest) -> HttpResponse:
     except LookupProblem as problem:
         _charge_for_flickr(request, problem.needed_flickr)
         response = _lookup_error(request, problem.message, problem.status, as_json, query)
-        if getattr(problem, "retry_after", None):
-            response["Retry-After"] = str(problem.retry_after)
+        retry_after = getattr(problem, "retry_after", None)
+        if retry_after:
+            response["Retry-After"] = str(retry_after)
         return response
     _charge_for_flickr(request, isinstance(answer, OwnerAnswer) and answer.needed_flickr)
     if as_json:
@@ -61,6 +62,7 @@ def _charge_for_flickr(request: HttpRequest, needed_flickr: bool) -> None:
 def _lookup_error(
     request: HttpRequest, message: str, status: int, as_json: bool, query: str = ""
 ) -> HttpResponse:
+    response: HttpResponse
     if as_json:
         response = JsonResponse({"error": message}, status=status)
     else:
