@@ -85,5 +85,10 @@ bench-deletion: $(VENV)/.dev
 bench-removals: $(VENV)/.dev
 	$(BIN)/python bench/removals_bench.py
 
+# The Procfile's processes on PostgreSQL and a private Redis, with workers, Redis,
+# the email provider and gunicorn failing on the way: every email exactly once.
+soak: $(VENV)/.dev
+	$(BIN)/python bench/soak.py
+
 clean:
 	rm -rf $(VENV) var

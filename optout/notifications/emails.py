@@ -246,14 +246,15 @@ def email_deliver(*, request_id: int, kind: str) -> Outcome:
     attempt = entry.attempts + 1
 
     try:
-        # Links minted for a failed attempt roll back with it.
+        # The links are committed before the provider has the message: they must
+        # work the moment it arrives, and a provider that failed may still deliver it.
         with transaction.atomic():
             subject, text, html = render(kind, _context(removal, kind))
-            message = EmailMultiAlternatives(subject, text, to=[removal.email])
-            message.attach_alternative(html, "text/html")
-            message.tags = [kind]  # type: ignore[attr-defined]
-            message.metadata = {"request": removal.public_id, "kind": kind}  # type: ignore[attr-defined]
-            message.send()
+        message = EmailMultiAlternatives(subject, text, to=[removal.email])
+        message.attach_alternative(html, "text/html")
+        message.tags = [kind]  # type: ignore[attr-defined]
+        message.metadata = {"request": removal.public_id, "kind": kind}  # type: ignore[attr-defined]
+        message.send()
     except SEND_ERRORS as error:
         return _attempt_failed(entry=entry, attempt=attempt, error=error)
     except Exception as error:

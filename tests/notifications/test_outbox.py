@@ -16,7 +16,7 @@ import pytest
 import requests
 from django.contrib.auth.models import User
 from django.core import mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -24,7 +24,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from pytest_django.fixtures import DjangoCaptureOnCommitCallbacks, Settings
 
 from config.celery import app
-from optout import queue, tasks, workflow
+from optout import queue, secret_links, tasks, workflow
 from optout.admin.dashboard import dashboard_figures
 from optout.admin.group import maintainers_group_ensure
 from optout.models import EmailLog, RemovalRequest, RequestEvent
@@ -453,3 +453,24 @@ def test_a_claim_left_by_a_killed_worker_goes_to_the_next_message(settled: RunTa
     assert emails.email_deliver(request_id=removal.pk, kind="approved").sent
     entry.refresh_from_db()
     assert (entry.outcome, entry.attempts) == (E.SENT, 2)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_links_in_an_email_work_the_moment_the_provider_has_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    removal = RemovalRequestFactory(status=S.VERIFIED, email_confirmed_at=None)
+    enqueued(removal, "received")
+    seen: list[str] = []
+    post = flaky_mail.EmailBackend.post_to_esp
+
+    def provider(self: flaky_mail.EmailBackend, payload: Any, message: Any) -> Any:
+        # The person may click before our worker hears back from the provider.
+        assert not connection.in_atomic_block  # the links are committed already
+        token = message.body.split("/confirm/")[1].split("/")[0]
+        seen.append(secret_links.link_find(token=token, purpose="confirm").purpose)
+        return post(self, payload, message)
+
+    monkeypatch.setattr(flaky_mail.EmailBackend, "post_to_esp", provider)
+    assert emails.email_deliver(request_id=removal.pk, kind="received").sent
+    assert seen == ["confirm"]

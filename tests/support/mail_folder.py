@@ -6,8 +6,8 @@ tests/support/storage.py does for storage).
 In the folder named by EMAIL_TEST_FOLDER (environment):
 - `provider.down`: every send fails as a provider outage does (503: retried).
 - `provider.refuses`: every send is refused (422: failed for good).
-- `sent/<message id>.json`: one per message accepted, with to, subject, body, kind
-  and request; `sent_messages()` reads them back.
+- `sent/<message id>.json`: one per message accepted, with to, subject, body, kind,
+  request and the time it was accepted; `sent_messages()` reads them back.
 - EMAIL_TEST_SEND_DELAY (seconds, environment): each send sleeps first, so a test
   can kill a worker while it is at the provider.
 """
@@ -52,6 +52,7 @@ class EmailBackend(AnymailTestBackend):
             "body": str(message.body),
             "kind": (getattr(message, "tags", None) or [""])[0],
             "request": (getattr(message, "metadata", None) or {}).get("request", ""),
+            "at": time.time(),
             "pid": os.getpid(),
         }
         sent = here / "sent"
