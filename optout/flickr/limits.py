@@ -173,7 +173,7 @@ def _back_off(response: requests.Response) -> FlickrUnavailable:
     try:
         cache.set(_cache_key("backoff-until"), time.time() + seconds, timeout=seconds)
     except Exception:
-        # Same trade as in _spend_call: this answer still says "busy", later ones may ask.
+        # Same trade as in budget_spend: this answer still says "busy", later ones may ask.
         log.warning("Flickr back-off not recorded: the cache is unavailable", exc_info=True)
     return _busy(seconds)
 
