@@ -1,6 +1,7 @@
 """Flickr's limits and failures, shared by the REST look-ups and the sign-in: the
-hourly call budget (kept in the cache, so every process spends from one), the
-back-off after a 429, and the FlickrUnavailable each kind of trouble becomes."""
+hourly call budget (kept in the cache, so every process spends from one) in shares
+by purpose (SHARES), the back-off after a 429, and the FlickrUnavailable each kind
+of trouble becomes."""
 
 import contextlib
 import hashlib
