@@ -1,11 +1,12 @@
 """The owner's pages after sign-in: choose photos, file, follow the request, confirm email."""
 
 from collections.abc import Iterable, Iterator
+from typing import Any, TypedDict, cast
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
@@ -53,14 +54,25 @@ class FileForm(forms.Form):
         error_messages={"invalid": "Enter an email address like name@example.org."},
     )
 
-    def __init__(self, *args: object, page_ids: list[int], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["photo"].choices = [(pk, pk) for pk in page_ids]  # type: ignore[attr-defined]
+    def __init__(self, *args: Any, page_ids: list[int], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        photo = cast(forms.TypedMultipleChoiceField, self.fields["photo"])
+        photo.choices = [(pk, pk) for pk in page_ids]
 
 
-def _selection(request: HttpRequest, nsid: str) -> dict[str, object]:
-    saved = request.session.get(SELECTION_KEY) or {}
-    if saved.get("nsid") != nsid:
+class Selection(TypedDict):
+    """What the owner chose on the photo pages, kept in the session from page to page."""
+
+    nsid: str
+    ids: list[int]
+    scope: str
+    email: str
+    future: bool
+
+
+def _selection(request: HttpRequest, nsid: str) -> Selection:
+    saved: Selection | None = request.session.get(SELECTION_KEY)
+    if not saved or saved.get("nsid") != nsid:
         saved = {"nsid": nsid, "ids": [], "scope": "all", "email": "", "future": False}
     return saved
 
@@ -89,12 +101,14 @@ def my_photos(request: HttpRequest) -> HttpResponse:
 
     if request.method == "POST" and form.is_valid():
         # Ticks on this page replace what was saved for this page; others stay.
-        ids = (set(selection["ids"]) - set(page_ids)) | set(form.cleaned_data["photo"])  # type: ignore[arg-type]
+        ids = (set(selection["ids"]) - set(page_ids)) | set(form.cleaned_data["photo"])
         selection.update(
-            ids=sorted(ids),
-            scope=form.cleaned_data["scope"] or "all",
-            email=form.cleaned_data["email"],
-            future=form.cleaned_data["future_releases"],
+            {
+                "ids": sorted(ids),
+                "scope": form.cleaned_data["scope"] or "all",
+                "email": form.cleaned_data["email"],
+                "future": form.cleaned_data["future_releases"],
+            }
         )
         request.session[SELECTION_KEY] = selection
         action = request.POST.get("action", "file")
@@ -109,10 +123,11 @@ def my_photos(request: HttpRequest) -> HttpResponse:
 def _file(
     request: HttpRequest,
     signin: SignedIn,
-    selection: dict[str, object],
+    selection: Selection,
     form: FileForm,
-    paginator: Paginator,
-    page: object,
+    # Generic in the stubs only: quoted, as at run time neither class takes [Photo].
+    paginator: "Paginator[Photo]",
+    page: "Page[Photo]",
 ) -> HttpResponse:
     if not selection["email"]:
         form.add_error("email", "Give an email address, so we can send you your request's link.")
@@ -135,7 +150,7 @@ def _file(
         filed = filing.request_create(
             identity=filing.Identity(nsid=signin.nsid, username=signin.username),
             email=str(selection["email"]),
-            photo_ids=None if selection["scope"] == "all" else list(selection["ids"]),  # type: ignore[call-overload]
+            photo_ids=None if selection["scope"] == "all" else list(selection["ids"]),
             future_releases=bool(selection["future"]),
         )
     except filing.NothingToRemove:
@@ -162,15 +177,15 @@ def _file(
 def _photos_page(
     request: HttpRequest,
     signin: SignedIn,
-    selection: dict[str, object],
+    selection: Selection,
     form: FileForm,
-    paginator: Paginator,
-    page: object,
+    paginator: "Paginator[Photo]",
+    page: "Page[Photo]",
     status: int = 200,
 ) -> HttpResponse:
     per_dataset = selectors.owner_photo_counts(nsid=signin.nsid)
     groups: dict[str, list[Photo]] = {}
-    for photo in page.object_list:  # type: ignore[attr-defined]
+    for photo in page.object_list:
         groups.setdefault(str(photo.dataset), []).append(photo)
     context = {
         "identity": signin,
@@ -178,7 +193,7 @@ def _photos_page(
         "total": paginator.count,
         "page": page,
         "groups": groups,
-        "selected": set(selection["ids"]),  # type: ignore[call-overload]
+        "selected": set(selection["ids"]),
         "selection": selection,
         "form": form,
     }
@@ -200,7 +215,7 @@ def request_status(request: HttpRequest, token: str) -> HttpResponse:
     removed = removal.photos.filter(state=Photo.State.REMOVED).count()
     shown = removal.kind == RemovalRequest.Kind.SHOWN
     steps = SHOWN_STEPS if shown else STEPS
-    reached = [step for step, _ in steps]
+    reached: list[str] = [step for step, _ in steps]
     current = reached.index(removal.status) if removal.status in reached else -1
     if removal.status == S.FAILED:
         current = reached.index(S.DELETING)
@@ -254,6 +269,7 @@ def _labelled(events: Iterable[RequestEvent]) -> list[RequestEvent]:
     labels = dict(S.choices)
     labelled = list(events)
     for event in labelled:
+        # ignore[attr-defined]: a label for the template, not a field of the model.
         event.to_label = labels.get(event.to_status, event.to_status)  # type: ignore[attr-defined]
     return labelled
 
@@ -271,7 +287,7 @@ def request_cancel(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @never_cache
-def request_receipt(request: HttpRequest, token: str) -> HttpResponse:
+def request_receipt(request: HttpRequest, token: str) -> StreamingHttpResponse:
     removal = _status_link(token).request
     if removal.status != S.COMPLETED:
         raise Http404("The receipt exists once the request is completed.")
