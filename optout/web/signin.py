@@ -83,7 +83,9 @@ def signed_in(request: HttpRequest) -> SignedIn | None:
         verified_at = datetime.fromisoformat(data.get("verified_at") or "")
     except ValueError:
         verified_at = None
-    until = verified_at + _max_age() if verified_at else None
+    # A sign-in without an aware date (none, or a session from before the date was kept)
+    # counts as too old.
+    until = verified_at + _max_age() if verified_at and verified_at.tzinfo else None
     if until is None or until <= timezone.now():
         del request.session[IDENTITY_KEY]
         raise SignInExpired

@@ -183,3 +183,15 @@ def test_the_receipt_is_csv_whose_text_stays_text_in_a_spreadsheet(client: Clien
     assert response["Content-Disposition"] == (
         f'attachment; filename="optout-receipt-{removal.public_id}.csv"'
     )
+
+
+@pytest.mark.parametrize("verified_at", [None, "", "yesterday", "2026-01-01T10:00:00"])
+def test_a_sign_in_without_a_usable_date_counts_as_too_old(
+    client: Client, bees_photos: list[Photo], verified_at: str | None
+) -> None:
+    session = client.session
+    session["flickr_identity"] = {"nsid": BEES.nsid, "username": "bees", "verified_at": verified_at}
+    session.save()
+    response = client.get(reverse("my_photos"), follow=True)
+    assert "You signed in with Flickr more than 1 hour ago" in response.content.decode()
+    assert "flickr_identity" not in client.session
