@@ -15,10 +15,10 @@ bounded, so memory stays the same whatever the file size. No database here.
 import json
 import multiprocessing
 import queue as queue_module
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Final
+from typing import Any, BinaryIO, Final, cast
 
 from optout.importers.readers import (
     VIDEO,
@@ -127,8 +127,8 @@ def batches(
             batch.links_dropped += item.links_dropped
         elif item is VIDEO:
             batch.videos += 1
-        else:
-            batch.rejects.append(item)  # type: ignore[arg-type]
+        else:  # neither a photo nor a video: the reader's third kind of item
+            batch.rejects.append(cast(Reject, item))
         if batch.read == ROWS_PER_BATCH:
             yield _done(batch, lines, position)
             batch, lines = Batch(), []
@@ -161,15 +161,16 @@ def _yfcc_batches(stream: BinaryIO, position: Any, with_line: bool = True) -> It
     batch, parts = Batch(), []
 
     def by_rule(number: int, line: str) -> None:
-        item = yfcc_item(number, line, layout)  # type: ignore[arg-type]
+        assert layout is not None  # set from the first line, before any goes by rule
+        item = yfcc_item(number, line, layout)
         if item is VIDEO:
             batch.videos += 1
         elif type(item) is PhotoRow:
             parts.append(copy_line(item, line=with_line).encode("utf-8"))
             batch.rows += 1
             batch.links_dropped += item.links_dropped
-        else:
-            batch.rejects.append(item)  # type: ignore[arg-type]
+        else:  # neither a photo nor a video: the reader's third kind of item
+            batch.rejects.append(cast(Reject, item))
 
     def converted(done: "columnar.Converted", lines: "Sequence[str] | _Lines") -> None:
         parts.append(done.data)
@@ -206,7 +207,8 @@ def _yfcc_batches(stream: BinaryIO, position: Any, with_line: bool = True) -> It
         if not plain:
             return
         text = ("\n".join(plain) + "\n").encode("ascii")
-        done = columnar.convert(text, layout, numbers=numbers, with_line=with_line)  # type: ignore[arg-type]
+        assert layout is not None  # set by the first of the plain lines, if not before
+        done = columnar.convert(text, layout, numbers=numbers, with_line=with_line)
         if done is None:  # Arrow refused lines of the right count: all by rule
             for line_number, line in zip(numbers, plain, strict=True):
                 by_rule(line_number, line)
@@ -271,7 +273,7 @@ def _finish(batch: Batch, parts: list[bytes], position: Any) -> Batch:
 # -- the reading child -------------------------------------------------------------
 
 
-def parallel(path: Path, fmt: str, *, line: bool = True) -> Iterator[Batch]:
+def parallel(path: Path, fmt: str, *, line: bool = True) -> Generator[Batch, None, None]:
     """`batches` of the file at `path`, read in a child process.
 
     The child's exceptions (a damaged archive, a read error) are raised here, in

@@ -234,7 +234,9 @@ def _merged_keys() -> Iterator[tuple[int, str]]:
             f"SELECT s.flickr_id, s.line, CAST(s.file_keys AS TEXT) FROM {STAGE} s "
             f"JOIN {DUPS} d ON d.flickr_id = s.flickr_id ORDER BY s.flickr_id, s.line"
         )
-        group, keep, keys, first = None, 0, [], []
+        group, keep = None, 0
+        keys: list[str] = []
+        first: list[str] = []
         while chunk := rows.fetchmany(BATCH):
             for flickr_id, line, file_keys in chunk:
                 if flickr_id != group:

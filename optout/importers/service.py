@@ -235,7 +235,7 @@ def _counted(
         yield batch.data
 
 
-def _guarded(items: Iterator[Batch], path: Path) -> Iterator[Batch]:
+def _guarded[T](items: Iterator[T], path: Path) -> Iterator[T]:
     """A file that breaks off half-way (truncated download, damaged archive) stops the
     import with a message instead of a traceback; the transaction undoes the rest."""
     try:
