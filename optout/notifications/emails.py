@@ -25,6 +25,7 @@ import logging
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypedDict
 
 import requests
 from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
@@ -136,7 +137,14 @@ def status_news_enqueue(*, removal: RemovalRequest) -> None:
         email_enqueue(removal=removal, kind=kind)
 
 
-def receipt(removal: RemovalRequest) -> list[dict[str, object]]:
+class DatasetReceipt(TypedDict):
+    dataset: str
+    release: str
+    count: int
+    ids: list[int]
+
+
+def receipt(removal: RemovalRequest) -> list[DatasetReceipt]:
     """Per dataset: name, release, and the removed photo ids of this request."""
     rows = (
         removal.photos.filter(state="removed")
@@ -170,7 +178,7 @@ def _context(removal: RemovalRequest, kind: str) -> dict[str, object]:
     if kind == "completed":
         datasets = receipt(removal)
         context["receipt"] = datasets
-        context["receipt_total"] = sum(int(d["count"]) for d in datasets)  # type: ignore[call-overload]
+        context["receipt_total"] = sum(int(d["count"]) for d in datasets)
         context["receipt_limit"] = RECEIPT_IDS_IN_EMAIL
         context["receipt_url"] = absolute(reverse("request_receipt", args=[status_token]))
     return context
@@ -252,6 +260,8 @@ def email_deliver(*, request_id: int, kind: str) -> Outcome:
             subject, text, html = render(kind, _context(removal, kind))
         message = EmailMultiAlternatives(subject, text, to=[removal.email])
         message.attach_alternative(html, "text/html")
+        # ignore[attr-defined] twice: anymail reads tags and metadata off the message;
+        # Django's class has no such fields.
         message.tags = [kind]  # type: ignore[attr-defined]
         message.metadata = {"request": removal.public_id, "kind": kind}  # type: ignore[attr-defined]
         message.send()
