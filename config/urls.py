@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from optout.api import checks, openapi, removals
+from optout.api import checks, licensees, openapi, removals
 from optout.web import health, owner, policies, public, shown, signin
 
 urlpatterns = [
@@ -27,6 +27,17 @@ urlpatterns = [
     path("datasets/<slug:slug>/removals.<str:fmt>", removals.removals, name="removals"),
     path("api/v1/check", checks.check, name="api_check"),
     path("api/v1/openapi.json", openapi.openapi, name="api_openapi"),
+    # Licensees: their copy's removal feed and acknowledgements (optout/api/licensees.py).
+    path(
+        "api/v1/datasets/<slug:slug>/removals/feed",
+        licensees.feed,
+        name="licensee_feed",
+    ),
+    path(
+        "api/v1/datasets/<slug:slug>/acknowledgements",
+        licensees.acknowledgements,
+        name="licensee_acknowledgements",
+    ),
     # Spawning's opt-out API path, trailing slash included, as datadiligence calls it.
     path("api/v2/query/urls/", checks.spawning_query_urls, name="api_spawning_urls"),
     path("admin/", admin.site.urls),

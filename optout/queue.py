@@ -18,7 +18,12 @@ log = logging.getLogger(__name__)
 
 EMAIL_SEND = "optout.tasks.email_send"
 DELETION_RUN = "optout.tasks.deletion_run"
-TASK_NAMES = frozenset({EMAIL_SEND, DELETION_RUN})
+WEBHOOK_SEND = "optout.tasks.webhook_send"
+LICENSEE_NOTICE_SEND = "optout.tasks.licensee_notice_send"
+ACKNOWLEDGEMENT_CHECK = "optout.tasks.acknowledgement_check"
+TASK_NAMES = frozenset(
+    {EMAIL_SEND, DELETION_RUN, WEBHOOK_SEND, LICENSEE_NOTICE_SEND, ACKNOWLEDGEMENT_CHECK}
+)
 
 
 def enqueue(name: str, *args: object, countdown: float = 0) -> bool:

@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.conf import settings
 
-from optout import deletion
+from optout import deletion, licensees
 from optout.notifications import emails
 from optout.privacy import retention
 from optout.requests import confirmation
@@ -63,3 +63,34 @@ def deletion_run(job_id: int) -> str:
 @shared_task
 def deletion_sweep() -> int:
     return deletion.jobs_sweep()
+
+
+@shared_task
+def webhook_send(delivery_id: int) -> str:
+    """Send one `removals.available` event; a failure waits in its row for the sweeper."""
+    return licensees.webhook_deliver(delivery_id=delivery_id)
+
+
+@shared_task
+def webhook_sweep() -> int:
+    return licensees.webhooks_sweep()
+
+
+@shared_task
+def licensee_digests_send() -> int:
+    return licensees.digests_send()
+
+
+@shared_task
+def licensee_notice_send(notice_id: int) -> str:
+    return licensees.notice_deliver(notice_id=notice_id)
+
+
+@shared_task
+def acknowledgement_check(ack_id: int) -> int:
+    return licensees.acknowledgement_check(ack_id=ack_id)
+
+
+@shared_task
+def acknowledgement_sweep() -> int:
+    return licensees.acknowledgements_sweep()

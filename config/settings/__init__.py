@@ -8,5 +8,6 @@ from config.settings.celery import *  # noqa: F403
 from config.settings.database import *  # noqa: F403
 from config.settings.email import *  # noqa: F403
 from config.settings.flickr import *  # noqa: F403
+from config.settings.licensees import *  # noqa: F403
 from config.settings.policy import *  # noqa: F403
 from config.settings.security import *  # noqa: F403

@@ -4,6 +4,7 @@ cache, both under VAR_DIR. And beat's schedule of sweepers and daily passes."""
 
 from config.settings.base import VAR_DIR, env
 from config.settings.email import EMAIL_SWEEP_EVERY_SECONDS
+from config.settings.licensees import WEBHOOK_SWEEP_EVERY_SECONDS
 from config.settings.policy import DELETION_SWEEP_EVERY_SECONDS
 
 REDIS_URL: str = env.str("REDIS_URL", default="")
@@ -57,4 +58,11 @@ CELERY_BEAT_SCHEDULE = {
     "confirm-reminders": {"task": "optout.tasks.confirm_reminders_send", "schedule": 3600.0},
     "shown-unconfirmed-purge": {"task": "optout.tasks.shown_unconfirmed_purge", "schedule": 3600.0},
     "personal-data-erase": {"task": "optout.tasks.personal_data_erase", "schedule": 86400.0},
+    "webhook-sweep": {
+        "task": "optout.tasks.webhook_sweep",
+        "schedule": WEBHOOK_SWEEP_EVERY_SECONDS,
+    },
+    # Hourly; a licensee gets at most one digest or reminder a day (optout.licensees.digests).
+    "licensee-digests": {"task": "optout.tasks.licensee_digests_send", "schedule": 3600.0},
+    "acknowledgement-sweep": {"task": "optout.tasks.acknowledgement_sweep", "schedule": 300.0},
 }

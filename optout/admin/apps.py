@@ -9,4 +9,7 @@ class QueueAdminConfig(AdminConfig):
     def ready(self) -> None:
         super().ready()
         # Django's place for it: registering needs the models, loaded by now.
-        from optout.admin import registry  # noqa: F401, PLC0415 (registers the model admins)
+        from optout.admin import (  # noqa: F401, PLC0415 (registers the model admins)
+            licensees,
+            registry,
+        )

@@ -10,6 +10,7 @@ from django.db.models import Count, F, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
+from optout import licensees
 from optout.models import CLOSED_STATUSES, EmailLog, RemovalRequest
 
 S = RemovalRequest.Status
@@ -152,4 +153,6 @@ def dashboard_figures(now: datetime | None = None) -> dict[str, object]:
         "weeks": weeks,
         "auto_approve": settings.AUTO_APPROVE_OWNER_REQUESTS,
         "deadline_days": settings.REQUEST_DEADLINE_DAYS,
+        "licensees": licensees.licensees_summary(now),
+        "ack_days": settings.LICENSEE_ACK_DAYS,
     }

@@ -24,6 +24,17 @@ PERMISSIONS: list[tuple[str, str]] = [
     ("photo", "view_photo"),
     ("dataset", "view_dataset"),
     ("deletionjob", "view_deletionjob"),  # once the deletion pipeline's model exists
+    # Licensees: registered and edited (manage), revoked but never deleted; their
+    # webhook deliveries and attempts read-only.
+    ("licensee", "view_licensee"),
+    ("licensee", "manage_licensee"),
+    ("licensee", "rotate_licensee"),
+    ("licensee", "revoke_licensee"),
+    ("licensee", "resume_licensee"),
+    ("licenseedataset", "view_licenseedataset"),
+    ("webhookdelivery", "view_webhookdelivery"),
+    ("webhookattempt", "view_webhookattempt"),
+    ("licenseenotice", "view_licenseenotice"),
 ]
 
 

@@ -23,7 +23,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from optout import workflow
-from optout.deletion import suppressions
+from optout.deletion import downstream, suppressions
 from optout.deletion.jobs import FAILED_WHY, STOPPED_ERROR, stale_delay
 from optout.models import DeletionJob, Photo, RemovalRequest, RequestPhoto
 
@@ -221,6 +221,8 @@ def _finish(job: DeletionJob, token: str) -> str:
             suppressions.owner_suppress(removal.owner_nsid)
         removed = Photo.objects.filter(requestphoto__request=removal, state=Photo.State.REMOVED)
         count = removed.count()
+        # Licensees' feeds and webhooks, committed with the completion (downstream.py).
+        downstream.removals_publish(removal=removal)
         workflow.request_move(
             removal=removal,
             to=S.COMPLETED,

@@ -4,8 +4,19 @@ is a contract: operators' scripts rely on it.
 - registry: Dataset, Photo, Suppression (what is in a dataset, what must stay out).
 - requests: RemovalRequest and what hangs off it (photos, links, events).
 - outbox: EmailLog and DeletionJob, the rows that make background work durable.
+- licensees: who holds a copy of a dataset, the removal feed, acknowledgements, webhooks.
 """
 
+from optout.models.licensees import (
+    Acknowledgement,
+    DatasetFeed,
+    FeedEntry,
+    Licensee,
+    LicenseeDataset,
+    LicenseeNotice,
+    WebhookAttempt,
+    WebhookDelivery,
+)
 from optout.models.outbox import DeletionJob, EmailLog
 from optout.models.registry import Dataset, Photo, Suppression
 from optout.models.requests import (
@@ -19,9 +30,15 @@ from optout.models.requests import (
 
 __all__ = [
     "CLOSED_STATUSES",
+    "Acknowledgement",
     "Dataset",
+    "DatasetFeed",
     "DeletionJob",
     "EmailLog",
+    "FeedEntry",
+    "Licensee",
+    "LicenseeDataset",
+    "LicenseeNotice",
     "Photo",
     "RejectReason",
     "RemovalRequest",
@@ -29,4 +46,6 @@ __all__ = [
     "RequestLink",
     "RequestPhoto",
     "Suppression",
+    "WebhookAttempt",
+    "WebhookDelivery",
 ]

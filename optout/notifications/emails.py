@@ -60,6 +60,8 @@ KINDS = (
     "shown_confirm_reminder",
     "email_confirmed",
     *STATUS_NEWS.values(),
+    # Every organisation holding a copy confirmed the deletion (optout.licensees.copies).
+    "downstream_done",
 )
 # Messages that ask for confirmation, and so may go to an unconfirmed address.
 ASKS_FOR_CONFIRMATION = frozenset(

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from optout import secret_links, workflow
+from optout import licensees, secret_links, workflow
 from optout.infra.csvfile import csv_lines
 from optout.infra.ratelimit import rate_limit
 from optout.lookup import base58_encode
@@ -233,6 +233,8 @@ def request_status(request: HttpRequest, token: str) -> HttpResponse:
         "photos": [] if shown else _photos_shown(removal),
         "photo_links": _photo_links(removal) if shown else [],
         "can_cancel": workflow.can_move(removal.status, S.CANCELLED),
+        # The copies organisations hold, and how many confirmed deleting (licensees).
+        "copies": licensees.request_copies(removal=removal) if finished else None,
     }
     return render(request, "optout/request_status.html", context)
 
@@ -293,16 +295,28 @@ def request_receipt(request: HttpRequest, token: str) -> StreamingHttpResponse:
         raise Http404("The receipt exists once the request is completed.")
     rows = (
         removal.photos.filter(state=Photo.State.REMOVED)
-        .values_list("dataset__slug", "dataset__release", "flickr_id", "removed_at")
+        .values_list(
+            "dataset__slug",
+            "dataset__release",
+            "flickr_id",
+            "removed_at",
+            "dataset_id",
+            "feed_entry__seq",
+            "feed_entry__removed_at",
+        )
         .order_by("dataset__slug", "flickr_id")
     )
+    # Per photo: the copies organisations hold of it, and how many confirmed deleting it.
+    copies = licensees.receipt_counter(removal=removal)
 
     def values() -> Iterator[list[object]]:
-        for slug, release, flickr_id, removed_at in rows.iterator():
+        for slug, release, flickr_id, removed_at, dataset_id, seq, in_feed in rows.iterator():
             stamp = removed_at.isoformat() if removed_at else ""
-            yield [removal.public_id, slug, release, flickr_id, stamp]
+            confirmed, known = copies(dataset_id, seq, in_feed)
+            yield [removal.public_id, slug, release, flickr_id, stamp, confirmed, known]
 
     header = ["request", "dataset", "release", "photo_id", "removed_at"]
+    header += ["copies_confirmed", "copies_known"]
     lines = csv_lines(values(), header=header)
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     filename = f"optout-receipt-{removal.public_id}.csv"

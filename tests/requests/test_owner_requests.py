@@ -230,7 +230,7 @@ def test_confirming_after_completion_sends_the_receipt(
     csv_url = re.search(r"http://testserver(\S+receipt\.csv)", str(receipt.body))
     assert csv_url
     rows = streamed_text(client.get(csv_url.group(1))).splitlines()
-    assert rows[0] == "request,dataset,release,photo_id,removed_at"
+    assert rows[0] == "request,dataset,release,photo_id,removed_at,copies_confirmed,copies_known"
     assert len(rows) == 6
 
 

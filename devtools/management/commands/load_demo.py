@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from devtools import demo
+from devtools import demo, demo_licensee
 
 
 class Command(BaseCommand):
@@ -24,3 +24,10 @@ class Command(BaseCommand):
             for owner, per in demo.owners_to_try()
         ]
         self.stdout.write(self.style.SUCCESS("Demo owners to look up: " + "; ".join(tries)))
+        # A licensee holding a copy of both datasets (docs/licensees.md, the demo walk).
+        lab = demo_licensee.demo_licensee_ensure()
+        self.stdout.write(
+            f"Demo licensee {lab.licensee.name}: token {lab.token}, webhook to "
+            f"{lab.licensee.webhook_url}, its copy in {lab.folder}. Apply its removals:"
+        )
+        self.stdout.write("  " + demo_licensee.sync_command(lab, demo.DIF["slug"]))
