@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.apps.registry import Apps
@@ -29,7 +30,7 @@ def test_old_rows_keep_their_outcome_and_unfinished_ones_are_queued_due_now(
 ) -> None:
     EmailLog = at_0011.get_model("optout", "EmailLog")
     now = timezone.now()
-    rows = {
+    rows: dict[str, dict[str, Any]] = {  # the fields of each row, as 0011 had them
         "never claimed": {"outcome": "sending"},
         "in flight": {"outcome": "sending", "attempts": 1, "claimed_at": now},
         "retrying": {"outcome": "failed", "attempts": 2},
