@@ -2,7 +2,9 @@ from django.contrib import admin
 from django.urls import include, path
 
 from optout.api import checks, licensees, openapi, removals
+from optout.api import pictures as picture_api
 from optout.web import health, owner, policies, public, shown, signin
+from optout.web import pictures as picture_pages
 
 urlpatterns = [
     path("", public.home, name="home"),
@@ -23,9 +25,12 @@ urlpatterns = [
     # Provider delivery news: /anymail/<esp>/tracking/, basic auth ANYMAIL_WEBHOOK_SECRET.
     path("anymail/", include("anymail.urls")),
     path("report/", shown.report, name="report"),
+    # The look-up by picture: the upload is read in memory only (optout/pictures/).
+    path("picture/", picture_pages.picture, name="picture"),
     # Downstream: removal lists and checks (optout/api/).
     path("datasets/<slug:slug>/removals.<str:fmt>", removals.removals, name="removals"),
     path("api/v1/check", checks.check, name="api_check"),
+    path("api/v1/picture", picture_api.picture, name="api_picture"),
     path("api/v1/openapi.json", openapi.openapi, name="api_openapi"),
     # Licensees: their copy's removal feed and acknowledgements (optout/api/licensees.py).
     path(

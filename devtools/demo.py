@@ -7,6 +7,7 @@ photos and files: `owners()` is what the Flickr simulator signs people in as.
 
 import functools
 import hashlib
+import io
 import json
 import random
 from dataclasses import dataclass
@@ -19,10 +20,13 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db.models import Count
 from faker import Faker
+from PIL import Image
 
+from devtools.pictures import picture_make
 from optout.importers import ImportSummary, dataset_import
 from optout.importers.yfcc import LICENSES, yfcc_line
 from optout.models import Photo
+from optout.pictures import HashRun, first_picture_key, pictures_hash
 
 SEED = 20190129  # the day IBM announced Diversity in Faces
 OWNERS = 300
@@ -248,8 +252,9 @@ def write_ffhq_manifest(path: Path) -> Path:
     return path
 
 
-def demo_load(*, folder: Path | None = None) -> list[ImportSummary]:
-    """Write both demo manifests and import them; running it again updates in place."""
+def demo_load(*, folder: Path | None = None) -> list[ImportSummary | HashRun]:
+    """Write both demo manifests and import them, write the stored files and hash their
+    pictures (for the look-up by picture); running it again updates in place."""
     folder = folder or settings.VAR_DIR / "demo"
     dif = write_dif_manifest(folder / "diversity-in-faces-1.0.tsv")
     ffhq = write_ffhq_manifest(folder / "ffhq-dataset-v2.json")
@@ -258,21 +263,42 @@ def demo_load(*, folder: Path | None = None) -> list[ImportSummary]:
         dataset_import(path=ffhq, fmt="ffhq", **FFHQ),
     ]
     placeholder_files_write()
-    return summaries
+    return [*summaries, pictures_hash(slug=FFHQ["slug"])]
+
+
+# The demo's stored pictures: small (the look-up by picture looks at 64 x 64 pixels),
+# without grain, and quickly compressed: the demo writes one per FFHQ photo.
+PICTURE_SIDE = 160
+THUMBNAIL_SIDE = 128
 
 
 def placeholder_files_write() -> int:
-    """Small stand-ins for the stored files (FFHQ's image, thumbnail and in-the-wild
-    crop) of the owners worth trying, so that their removal in a local run has
-    files to delete. Returns how many were written; existing ones are kept."""
-    nsids = [owner.nsid for owner, _ in owners_to_try()]
-    keys = Photo.objects.filter(owner_nsid__in=nsids, state=Photo.State.PRESENT).values_list(
-        "file_keys", flat=True
+    """Stand-ins for the stored files: a generated photo-like picture per present photo
+    with file keys (devtools/pictures.py, seeded by its photo id), so that the look-up
+    by picture finds each demo photo and no other. Every photo gets its first picture
+    file; the owners worth trying get all of theirs (FFHQ's image, thumbnail and
+    in-the-wild crop), so that their removal has files to delete. Returns how many
+    files were written; existing ones are kept."""
+    to_try = {owner.nsid for owner, _ in owners_to_try()}
+    rows = (
+        Photo.objects.filter(state=Photo.State.PRESENT)
+        .exclude(file_keys=[])
+        .values_list("flickr_id", "owner_nsid", "file_keys")
     )
     written = 0
-    for key in (key for photo_keys in keys for key in photo_keys):
-        if not default_storage.exists(key):
-            default_storage.save(key, ContentFile(b"demo placeholder: not a real face\n"))
+    for flickr_id, nsid, keys in rows:
+        wanted = keys if nsid in to_try else [first_picture_key(keys)]
+        missing = [key for key in wanted if key and not default_storage.exists(key)]
+        if not missing:
+            continue
+        picture = picture_make(flickr_id, width=PICTURE_SIDE, height=PICTURE_SIDE, grain=0)
+        for key in missing:
+            side = THUMBNAIL_SIDE if key.startswith("thumbnails") else PICTURE_SIDE
+            out = io.BytesIO()
+            picture.resize((side, side), Image.Resampling.LANCZOS).save(
+                out, format="PNG", compress_level=1
+            )
+            default_storage.save(key, ContentFile(out.getvalue()))
             written += 1
     return written
 

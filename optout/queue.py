@@ -24,6 +24,9 @@ ACKNOWLEDGEMENT_CHECK = "optout.tasks.acknowledgement_check"
 TASK_NAMES = frozenset(
     {EMAIL_SEND, DELETION_RUN, WEBHOOK_SEND, LICENSEE_NOTICE_SEND, ACKNOWLEDGEMENT_CHECK}
 )
+# Hashing an import's pictures for the look-up by picture (optout/pictures/).
+PICTURES_HASH = "optout.tasks.pictures_hash"
+TASK_NAMES |= {PICTURES_HASH}
 
 
 def enqueue(name: str, *args: object, countdown: float = 0) -> bool:

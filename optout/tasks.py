@@ -5,6 +5,7 @@ from django.conf import settings
 
 from optout import deletion, licensees
 from optout.notifications import emails
+from optout.pictures import dataset_pictures_hash
 from optout.privacy import retention
 from optout.requests import confirmation
 
@@ -63,6 +64,12 @@ def deletion_run(job_id: int) -> str:
 @shared_task
 def deletion_sweep() -> int:
     return deletion.jobs_sweep()
+
+
+@shared_task
+def pictures_hash(dataset_id: int) -> str:
+    """Hash the pictures an import brought (the photos not hashed yet)."""
+    return dataset_pictures_hash(dataset_id=dataset_id)
 
 
 @shared_task

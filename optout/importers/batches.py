@@ -57,6 +57,7 @@ class Batch:
     links_dropped: int = 0  # of the rows in data: links that were not http(s)
     rejects: list[Reject] = field(default_factory=list)
     position: int = 0  # bytes of the (compressed) file read so far, for progress
+    files: int = 0  # rows with stored files (file_keys), whose pictures are hashed after
 
 
 def escape(value: str) -> str:
@@ -124,6 +125,7 @@ def batches(
         batch.read += 1
         if type(item) is PhotoRow:
             lines.append(copy_line(item, line=line))
+            batch.files += bool(item.file_keys)
             batch.links_dropped += item.links_dropped
         elif item is VIDEO:
             batch.videos += 1

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from optout import queue
 from optout.importers import batches, partitions
 from optout.importers.batches import Batch
 from optout.importers.loader import load
@@ -45,6 +46,7 @@ class ImportSummary:
     duplicates: int = 0
     rejected: int = 0
     links_dropped: int = 0
+    with_files: int = 0  # rows with stored files: their pictures are hashed after the import
     photo_count: int = 0
     rejects_path: Path | None = None
     seconds: float = 0.0
@@ -79,6 +81,11 @@ class ImportSummary:
             f"Time: reading and staging {staging:.1f} s, merging {merging:.1f} s, "
             f"committing {committing:.1f} s."
         )
+        if self.with_files:
+            lines.append(
+                f"{self.with_files:,} rows have stored files: their pictures are hashed in the "
+                "background for the look-up by picture (or now: hash_pictures)."
+            )
         if self.rejects_path:
             lines.append(f"Rejected rows (line, reason, raw row): {self.rejects_path}")
         return lines
@@ -186,6 +193,9 @@ def dataset_import(
             dataset.save(update_fields=["photo_count", "updated_at"])
             if progress:
                 progress(size, size)
+            if summary.with_files:
+                # Their pictures, for the look-up by picture (optout/pictures/), once committed.
+                queue.enqueue_on_commit(queue.PICTURES_HASH, dataset.pk)
             commit_started = time.monotonic()
         summary.phases = (
             result.stage_seconds,
@@ -228,6 +238,7 @@ def _counted(
         summary.skipped_videos += batch.videos
         summary.links_dropped += batch.links_dropped
         summary.rejected += len(batch.rejects)
+        summary.with_files += batch.files
         for reject in batch.rejects:
             rejects.write(reject)
         if progress:

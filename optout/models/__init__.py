@@ -4,6 +4,7 @@ is a contract: operators' scripts rely on it.
 - registry: Dataset, Photo, Suppression (what is in a dataset, what must stay out).
 - requests: RemovalRequest and what hangs off it (photos, links, events).
 - outbox: EmailLog and DeletionJob, the rows that make background work durable.
+- pictures: PictureHash, the perceptual hashes of the datasets' stored pictures.
 - licensees: who holds a copy of a dataset, the removal feed, acknowledgements, webhooks.
 """
 
@@ -18,6 +19,7 @@ from optout.models.licensees import (
     WebhookDelivery,
 )
 from optout.models.outbox import DeletionJob, EmailLog
+from optout.models.pictures import PictureHash
 from optout.models.registry import Dataset, Photo, Suppression
 from optout.models.requests import (
     CLOSED_STATUSES,
@@ -40,6 +42,7 @@ __all__ = [
     "LicenseeDataset",
     "LicenseeNotice",
     "Photo",
+    "PictureHash",
     "RejectReason",
     "RemovalRequest",
     "RequestEvent",

@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -218,15 +219,29 @@ def photo_links_parse(*, text: str) -> ParsedLinks:
 
 
 def shown_request_create(
-    *, email: str, links_text: str, relation: str, statement: str, contact: str = ""
+    *,
+    email: str,
+    links_text: str,
+    relation: str,
+    statement: str,
+    contact: str = "",
+    photo_pks: Iterable[int] = (),
 ) -> RemovalRequest:
-    """File a request of a person shown in a photo; it waits for their email confirmation."""
+    """File a request of a person shown in a photo; it waits for their email confirmation.
+
+    `photo_pks`: photos the look-up by picture found for them (they never saw which),
+    filed with those their links name."""
     parsed = photo_links_parse(text=links_text)
+    matched = set(
+        Photo.objects.filter(pk__in=list(photo_pks), state=Photo.State.PRESENT).values_list(
+            "pk", flat=True
+        )
+    )
     problems = [f"“{item}”: {why}" for item, why in parsed.unreadable]
     problems += [f"“{item}” is not in any dataset we cover." for item in parsed.unknown]
     if len(links_text.split()) > MAX_SHOWN_LINKS:
         problems.append(f"At most {MAX_SHOWN_LINKS} photos per request.")
-    if not parsed.photo_ids and not problems:
+    if not parsed.photo_ids and not matched and not problems:
         problems.append("Give at least one photo link or photo id.")
     if problems:
         raise ShownRequestInvalid(problems)
@@ -243,12 +258,18 @@ def shown_request_create(
             photo_links=links_text.strip(),
         )
         photos = Photo.objects.filter(flickr_id__in=set(parsed.photo_ids.values()))
-        _photos_add(removal, set(photos.values_list("pk", flat=True)))
+        _photos_add(removal, set(photos.values_list("pk", flat=True)) | matched)
+        by_picture = (
+            f" {len(matched)} of the photos were found by the picture they uploaded."
+            if matched
+            else ""
+        )
         RequestEvent.objects.create(
             request=removal,
             actor="requester",
             to_status=S.PENDING_EMAIL,
-            why="Filed by a person shown in the photos; waiting for email confirmation.",
+            why="Filed by a person shown in the photos; waiting for email confirmation."
+            + by_picture,
         )
         emails.email_enqueue(removal=removal, kind="shown_received")
     return removal

@@ -7,6 +7,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from optout.infra.ratelimit import rate_limit
+from optout.pictures import ref_forget, ref_photos
 from optout.requests import filing
 
 
@@ -33,6 +34,8 @@ class ReportForm(forms.Form):
         error_messages={"required": "Tell us, in a few words, why these photos should go."},
     )
     contact = forms.CharField(max_length=500, required=False)
+    # The look-up by picture's opaque reference to the photos it found (optout/pictures/).
+    ref = forms.CharField(max_length=100, required=False)
 
 
 @never_cache
@@ -42,7 +45,10 @@ def report(request: HttpRequest) -> HttpResponse:
     form = ReportForm(request.POST or None)
     problems: list[str] = []
     pending = ""
-    if request.method == "POST" and form.is_valid():
+    ref, matched = _picture_ref(request)
+    if matched:
+        form.fields["links"].required = False
+    if request.method == "POST" and form.is_valid() and not (ref and matched is None):
         data = form.cleaned_data
         try:
             removal = filing.shown_request_create(
@@ -51,6 +57,7 @@ def report(request: HttpRequest) -> HttpResponse:
                 relation=data["relation"],
                 statement=data["statement"],
                 contact=data["contact"],
+                photo_pks=matched or (),
             )
         except filing.ShownRequestInvalid as invalid:
             problems = invalid.problems
@@ -59,7 +66,19 @@ def report(request: HttpRequest) -> HttpResponse:
             # again once the first report is confirmed.
             pending = waiting.email
         else:
+            if matched:
+                ref_forget(token=ref)
             return render(request, "optout/report_filed.html", {"removal": removal})
     status = 400 if request.method == "POST" and not pending else 200
     context = {"form": form, "problems": problems, "pending": pending}
+    context |= {"ref": ref if matched else "", "ref_matched": len(matched or ())}
+    context["ref_expired"] = bool(ref) and matched is None
     return render(request, "optout/report_form.html", context, status=status)
+
+
+def _picture_ref(request: HttpRequest) -> tuple[str, list[int] | None]:
+    """The reference a look-up by picture sent here (?ref=, then the form's hidden field),
+    and the photos it holds: None once expired or unknown."""
+    source = request.POST if request.method == "POST" else request.GET
+    ref = source.get("ref", "").strip()[:100]
+    return ref, ref_photos(token=ref) if ref else None

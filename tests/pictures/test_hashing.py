@@ -1,0 +1,206 @@
+"""Hashing the datasets' stored pictures: the command, the task after an import, deletion."""
+
+import io
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.management import CommandError, call_command
+from PIL import Image
+from pytest_django.fixtures import Settings
+
+from optout.importers import dataset_import
+from optout.models import Photo, PictureHash
+from optout.pictures import DatasetUnknown, index, picture_search, pictures_hash
+from optout.requests import review
+from tests.support.factories import DatasetFactory, PhotoFactory, RemovalRequestFactory
+from tests.support.pictures import (
+    encoded,
+    fresh_index,  # noqa: F401 (a fixture)
+    resaved_smaller,
+    stored_photo,
+)
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_index")]
+RunTasks = Callable[[], list[str]]
+
+
+@pytest.fixture(autouse=True)
+def media(settings: Settings, tmp_path: Path) -> Iterator[Path]:
+    """Each test its own MEDIA_ROOT: stored files of one test are not another's."""
+    settings.MEDIA_ROOT = str(tmp_path)
+    settings.DELETION_BATCH_SIZE = 10
+    yield tmp_path
+
+
+def test_hash_pictures_hashes_each_present_photo_with_files_once() -> None:
+    dataset = DatasetFactory(slug="faces")
+    photos = [stored_photo(dataset, seed) for seed in range(3)]
+    PhotoFactory(dataset=dataset)  # no stored files: nothing to hash
+    stored_photo(DatasetFactory(slug="other"), 9)  # another dataset's
+
+    out = io.StringIO()
+    call_command("hash_pictures", "faces", stdout=out)
+
+    assert out.getvalue().startswith("Hashed 3 of 3 pictures of faces in ")
+    rows = PictureHash.objects.order_by("photo_id")
+    assert [(row.photo_id, row.dataset_id, row.flickr_id) for row in rows] == [
+        (photo.pk, dataset.pk, photo.flickr_id) for photo in photos
+    ]
+    assert all(len(bytes(row.pdq)) == 32 and row.quality >= 50 for row in rows)
+
+    again = io.StringIO()
+    call_command("hash_pictures", "faces", stdout=again)
+    assert again.getvalue().startswith("Hashed 0 of 0 pictures of faces")
+
+
+def test_all_hashes_every_photo_again() -> None:
+    dataset = DatasetFactory(slug="faces")
+    stored_photo(dataset, 1)
+    pictures_hash(slug="faces")
+    first = PictureHash.objects.get().hashed_at
+
+    run = pictures_hash(slug="faces", rehash=True)
+
+    assert (run.candidates, run.hashed) == (1, 1)
+    assert PictureHash.objects.get().hashed_at > first
+
+
+def test_the_first_image_file_is_hashed_whatever_comes_before_it() -> None:
+    dataset = DatasetFactory(slug="faces")
+    photo = stored_photo(dataset, 4)
+    image = photo.file_keys[0]
+    photo.file_keys = ["faces/landmarks.json", image]
+    photo.save(update_fields=["file_keys"])
+
+    assert pictures_hash(slug="faces").hashed == 1
+
+
+def test_missing_and_unreadable_files_are_counted_and_skipped_and_tried_again() -> None:
+    dataset = DatasetFactory(slug="faces")
+    stored_photo(dataset, 1)
+    missing = PhotoFactory(dataset=dataset, file_keys=["faces/gone.jpg"])
+    broken = PhotoFactory(dataset=dataset, file_keys=["faces/broken.jpg"])
+    default_storage.save("faces/broken.jpg", ContentFile(b"\xff\xd8\xff not really a jpeg"))
+
+    run = pictures_hash(slug="faces")
+
+    assert (run.hashed, run.missing, run.unreadable) == (1, 1, 1)
+    assert run.lines()[1:] == [
+        "  Skipped 1: the file is not in the storage.",
+        "  Skipped 1: the file could not be read as a picture.",
+    ]
+    assert not PictureHash.objects.filter(photo__in=[missing, broken]).exists()
+    assert pictures_hash(slug="faces").candidates == 2
+
+
+def test_an_unknown_dataset_is_a_clear_error() -> None:
+    with pytest.raises(DatasetUnknown):
+        pictures_hash(slug="nope")
+    with pytest.raises(CommandError, match="No dataset 'nope'"):
+        call_command("hash_pictures", "nope", stdout=io.StringIO())
+
+
+def test_an_import_with_file_keys_hashes_its_pictures_in_the_background(
+    tmp_path: Path, run_tasks: RunTasks, django_capture_on_commit_callbacks: Callable
+) -> None:
+    rows = [{"flickr_id": 7_000_000 + n, "file_keys": [f"faces/{n}.png"]} for n in range(3)]
+    for n in range(3):
+        default_storage.save(f"faces/{n}.png", ContentFile(resaved_smaller(n)))
+    manifest = tmp_path / "faces.jsonl"
+    manifest.write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        summary = dataset_import(slug="faces", path=manifest)
+    assert summary.with_files == 3
+    assert "3 rows have stored files" in "\n".join(summary.lines())
+    assert not PictureHash.objects.exists()
+
+    assert run_tasks() == ["optout.tasks.pictures_hash"]
+    assert PictureHash.objects.count() == 3
+
+
+def test_an_import_without_file_keys_sends_no_task(
+    tmp_path: Path, run_tasks: RunTasks, django_capture_on_commit_callbacks: Callable
+) -> None:
+    manifest = tmp_path / "plain.jsonl"
+    manifest.write_text(json.dumps({"flickr_id": 7_100_000}) + "\n")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        dataset_import(slug="plain", path=manifest)
+
+    assert run_tasks() == []
+
+
+def test_deletion_removes_the_files_but_keeps_the_hash_so_the_picture_says_removed(
+    run_tasks: RunTasks, django_capture_on_commit_callbacks: Callable
+) -> None:
+    dataset = DatasetFactory(slug="faces", name="Faces")
+    photo = stored_photo(dataset, 5, owner_nsid="44444444@N04")
+    pictures_hash(slug="faces")
+    removal = RemovalRequestFactory(owner_nsid="44444444@N04", photos=[photo])
+    with django_capture_on_commit_callbacks(execute=True):
+        review.request_approve(removal=removal, actor="maintainer:mo")
+    while True:
+        with django_capture_on_commit_callbacks(execute=True):
+            if not run_tasks():
+                break
+
+    photo.refresh_from_db()
+    assert (photo.state, photo.file_keys) == (Photo.State.REMOVED, [])
+    assert not default_storage.exists(f"faces/{photo.flickr_id}.png")
+    assert PictureHash.objects.filter(photo=photo).exists()
+    answer = picture_search(data=resaved_smaller(5))
+    assert [(d.slug, d.state) for d in answer.datasets] == [("faces", "removed")]
+    assert answer.ref == ""
+
+
+def test_a_removed_photo_is_not_hashed_later() -> None:
+    dataset = DatasetFactory(slug="faces")
+    photo = stored_photo(dataset, 2)
+    Photo.objects.filter(pk=photo.pk).update(state=Photo.State.REMOVED)
+
+    assert pictures_hash(slug="faces").candidates == 0
+
+
+def test_a_new_hash_reaches_the_index_without_reading_it_all_again() -> None:
+    dataset = DatasetFactory(slug="faces")
+    stored_photo(dataset, 1)
+    pictures_hash(slug="faces")
+    assert picture_search(data=resaved_smaller(1)).present_in
+    assert (index().loads, index().size) == (1, 1)
+
+    stored_photo(dataset, 2)
+    pictures_hash(slug="faces")
+
+    assert picture_search(data=resaved_smaller(2)).present_in
+    assert (index().loads, index().size) == (1, 2)
+    assert index().nbytes == 2 * 48
+
+
+def test_a_rehash_reads_the_index_again() -> None:
+    dataset = DatasetFactory(slug="faces")
+    stored_photo(dataset, 1)
+    pictures_hash(slug="faces")
+    assert picture_search(data=resaved_smaller(1)).present_in
+
+    pictures_hash(slug="faces", rehash=True)
+
+    assert picture_search(data=resaved_smaller(1)).present_in
+    assert index().loads == 2
+
+
+def test_a_flat_stored_picture_is_kept_but_matches_nothing() -> None:
+    dataset = DatasetFactory(slug="faces")
+    photo = PhotoFactory(dataset=dataset, file_keys=["faces/flat.png"])
+    default_storage.save("faces/flat.png", ContentFile(encoded(Image.new("RGB", (90, 60)), "PNG")))
+
+    run = pictures_hash(slug="faces")
+
+    assert (run.hashed, run.too_flat) == (1, 1)
+    assert PictureHash.objects.filter(photo=photo).exists()
+    picture_search(data=resaved_smaller(3))
+    assert index().size == 0
