@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: run test check lint typecheck format check-python demo bench-import bench-lookup bench-deletion bench-removals clean
+.PHONY: run test check lint typecheck format check-python demo bench-import bench-lookup bench-deletion bench-removals bench-pictures clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null || { \
@@ -84,6 +84,13 @@ bench-deletion: $(VENV)/.dev
 
 bench-removals: $(VENV)/.dev
 	$(BIN)/python bench/removals_bench.py
+
+# The look-up by picture: recall of six edits among 5,000 unrelated pictures, then
+# decode + hash + match over 1,000,000 hashes on PostgreSQL (docs/pictures.md).
+# Redis for the report form's references, as in production.
+bench-pictures: export REDIS_URL ?= redis://127.0.0.1:6379/3
+bench-pictures: $(VENV)/.dev
+	$(BIN)/python bench/picture_bench.py
 
 # The Procfile's processes on PostgreSQL and a private Redis, with workers, Redis,
 # the email provider and gunicorn failing on the way: every email exactly once.

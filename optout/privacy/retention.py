@@ -7,6 +7,8 @@ photo links, Flickr username and NSID, the free text of a rejection, the
 addresses on our email log, the hashed links, and any audit text that named
 them. An owner who asked to stay out of future releases stays out: the
 suppression list holds only the keyed hash of the NSID (optout/infra/owner_keys.py).
+A removed photo keeps its picture's perceptual hash (optout/pictures/), like the
+tombstone's other fields: it is not the picture, and it names nobody.
 """
 
 import logging
@@ -23,6 +25,7 @@ from optout.models import (
     CLOSED_STATUSES,
     EmailLog,
     Photo,
+    PictureHash,
     RejectReason,
     RemovalRequest,
     RequestEvent,
@@ -271,6 +274,13 @@ def privacy_report_build(*, now: datetime | None = None) -> PrivacyReport:
                 now,
             ),
             "should be none: cleared at removal",
+        ),
+        # A tombstone keeps its picture's hash as it keeps its photo id: 256 bits that
+        # find the same picture again ("removed"), not the picture, and no person.
+        ReportRow(
+            "picture hashes of removed photos",
+            _by_age(PictureHash.objects.filter(photo__state=Photo.State.REMOVED), "hashed_at", now),
+            "PDQ hash, kept with the tombstone",
         ),
     ]
     cutoff = retention_cutoff(now=now)

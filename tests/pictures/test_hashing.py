@@ -15,6 +15,7 @@ from pytest_django.fixtures import Settings
 from optout.importers import dataset_import
 from optout.models import Photo, PictureHash
 from optout.pictures import DatasetUnknown, index, picture_search, pictures_hash
+from optout.privacy.retention import privacy_report_build, privacy_report_text
 from optout.requests import review
 from tests.support.factories import DatasetFactory, PhotoFactory, RemovalRequestFactory
 from tests.support.pictures import (
@@ -204,3 +205,17 @@ def test_a_flat_stored_picture_is_kept_but_matches_nothing() -> None:
     assert PictureHash.objects.filter(photo=photo).exists()
     picture_search(data=resaved_smaller(3))
     assert index().size == 0
+
+
+def test_the_privacy_report_counts_the_hashes_kept_with_tombstones() -> None:
+    dataset = DatasetFactory(slug="faces")
+    kept = stored_photo(dataset, 1)
+    stored_photo(dataset, 2)
+    pictures_hash(slug="faces")
+    Photo.objects.filter(pk=kept.pk).update(state=Photo.State.REMOVED)
+
+    text = privacy_report_text(privacy_report_build())
+
+    line = next(line for line in text.splitlines() if line.startswith("picture hashes"))
+    assert line.split()[5:10] == ["1", "0", "0", "1", "PDQ"]
+    assert line.endswith("PDQ hash, kept with the tombstone")
