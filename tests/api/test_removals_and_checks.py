@@ -215,6 +215,7 @@ def test_the_openapi_description_names_every_endpoint(client: Client) -> None:
     assert set(spec["paths"]) == {
         "/datasets/{slug}/removals.{format}",
         "/api/v1/check",
+        "/api/v1/picture",
         "/api/v1/datasets/{slug}/removals/feed",
         "/api/v1/datasets/{slug}/acknowledgements",
         "/api/v2/query/urls/",
