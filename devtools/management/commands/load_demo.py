@@ -23,7 +23,6 @@ class Command(BaseCommand):
             + ")"
             for owner, per in demo.owners_to_try()
         ]
-        self.stdout.write(self.style.SUCCESS("Demo owners to look up: " + "; ".join(tries)))
         # A licensee holding a copy of both datasets (docs/licensees.md, the demo walk).
         lab = demo_licensee.demo_licensee_ensure()
         self.stdout.write(
@@ -31,3 +30,5 @@ class Command(BaseCommand):
             f"{lab.licensee.webhook_url}, its copy in {lab.folder}. Apply its removals:"
         )
         self.stdout.write("  " + demo_licensee.sync_command(lab, demo.DIF["slug"]))
+        # Last, where a terminal leaves the eye: who to try.
+        self.stdout.write(self.style.SUCCESS("Demo owners to look up: " + "; ".join(tries)))
