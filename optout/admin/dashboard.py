@@ -141,7 +141,8 @@ def dashboard_figures(now: datetime | None = None) -> dict[str, object]:
         "emails_failing": EmailLog.objects.filter(
             outcome=EmailLog.Outcome.FAILED, created_at__gte=failing_since
         ).count(),
-        "emails_failing_since": failing_since.date(),
+        # For the admin list's filter, which wants an aware time.
+        "emails_failing_since": failing_since.isoformat(timespec="seconds"),
         # Failed at least once, waiting for their next attempt.
         "emails_retrying": EmailLog.objects.filter(
             outcome=EmailLog.Outcome.QUEUED, attempts__gt=0

@@ -363,11 +363,13 @@ def test_an_email_that_keeps_failing_is_given_up_and_maintainers_see_it(
     index = maintainer_client.get(reverse("admin:index")).content.decode()
     assert "Emails failing (last 30 days)" in index
     assert 'id="emails-failing"' in index and ">1</a>" in index.split('id="emails-failing"')[1]
-    listed = maintainer_client.get(
-        reverse("admin:optout_emaillog_changelist") + "?outcome__exact=failed"
-    )
+    link = index.split('id="emails-failing"><a href="')[1].split('"')[0].replace("&amp;", "&")
+    listed = maintainer_client.get(link)
     assert listed.status_code == 200
-    assert removal.email in listed.content.decode()
+    assert removal.email in listed.content.decode() and "1 email" in listed.content.decode()
+    one = maintainer_client.get(reverse("admin:optout_emaillog_change", args=[entry.pk]))
+    assert one.status_code == 200 and "failed on every attempt" not in one.content.decode()
+    assert "ESP API response error" in one.content.decode()  # the last error, in full
 
 
 def test_a_worker_killed_while_sending_on_its_last_attempt_gives_the_email_up(
