@@ -21,9 +21,6 @@ REPO_FILES = frozenset(
 )
 # Paths the docs name as examples of what a deployment or a run makes, not files here.
 EXAMPLES = ("var/", "/data/", "tests/e2e/node_modules/")
-# Pages other work is writing at the same time as these docs link them; each leaves
-# this set when it lands.
-LINKED_BEFORE_WRITTEN = frozenset({"docs/durability.md"})
 # Placeholders: `templates/emails/<kind>-subject.txt`, `optout_photo_dataset_{N}`.
 PLACEHOLDER = re.compile(r"[<>{}*…]|\.\.\.")
 
@@ -79,7 +76,8 @@ def named_paths(document: Path) -> set[str]:
 
 def settings_variables() -> set[str]:
     names = {name for path in SETTINGS.glob("*.py") for name in ENV_READ.findall(path.read_text())}
-    return names | set(PROCFILE_VAR.findall((ROOT / "Procfile").read_text()))
+    procfiles = [ROOT / "Procfile", ROOT / "Procfile.dev"]
+    return names | {name for path in procfiles for name in PROCFILE_VAR.findall(path.read_text())}
 
 
 def test_every_path_the_readme_and_the_docs_name_exists() -> None:
@@ -87,7 +85,7 @@ def test_every_path_the_readme_and_the_docs_name_exists() -> None:
         f"{document.relative_to(ROOT)}: {path}"
         for document in documents()
         for path in sorted(named_paths(document))
-        if not (ROOT / path).exists() and path not in LINKED_BEFORE_WRITTEN
+        if not (ROOT / path).exists()
     ]
     assert not missing, "These paths are named in the docs but do not exist:\n" + "\n".join(missing)
 
