@@ -9,7 +9,7 @@ line and in the Referer: RedactingLogger logs them as /r/[redacted]/
 import datetime
 from typing import Any
 
-from gunicorn.glogging import Logger  # type: ignore[import-untyped]  # ships no type hints
+from gunicorn.glogging import Logger
 
 from optout.infra.logredact import RedactSecrets, redact
 

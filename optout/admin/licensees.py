@@ -228,6 +228,8 @@ class LicenseeAdmin(admin.ModelAdmin):
         if obj.webhook_url and not obj.webhook_secret:
             obj.webhook_secret = shown["Webhook signing secret"] = registry.webhook_secret_mint()
         super().save_model(request, obj, form, change)
+        # ignore[attr-defined]: the new credentials ride on the request to the response
+        # that shows them once; HttpRequest declares no such attribute.
         request._licensee_credentials = shown  # type: ignore[attr-defined]
 
     def save_related(
@@ -372,11 +374,11 @@ class CopyHeldAdmin(admin.ModelAdmin):
 
     @admin.display(description="unacknowledged removals", ordering="waiting")
     def unacknowledged(self, obj: LicenseeDataset) -> int:
-        return obj.waiting  # type: ignore[attr-defined]
+        return obj.waiting  # type: ignore[attr-defined]  # get_queryset's annotation
 
     @admin.display(description="oldest waiting", ordering="waiting_since")
     def waiting_for(self, obj: LicenseeDataset) -> str:
-        since = obj.waiting_since  # type: ignore[attr-defined]
+        since = obj.waiting_since  # type: ignore[attr-defined]  # get_queryset's annotation
         if since is None:
             return "—"
         days = (timezone.now() - since).days

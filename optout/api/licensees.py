@@ -12,6 +12,7 @@ this token for this dataset is a 400. Rate limited per client IP with the other 
 
 import json
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 
 from django.core.exceptions import RequestDataTooBig
@@ -65,8 +66,8 @@ def with_holding(view: HoldingView) -> Callable[[HttpRequest, str], HttpResponse
     return checked
 
 
-def _stamp(value: object) -> str:
-    return value.isoformat().replace("+00:00", "Z")  # type: ignore[attr-defined]
+def _stamp(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
 
 
 @require_GET

@@ -130,6 +130,8 @@ def notice_deliver(*, notice_id: int) -> str:
         subject, text, html = emails.render(notice.kind, context)
         message = EmailMultiAlternatives(subject, text, to=licensee.contact_list)
         message.attach_alternative(html, "text/html")
+        # ignore[attr-defined] twice: anymail reads tags and metadata off the message;
+        # Django's class has no such fields.
         message.tags = [notice.kind]  # type: ignore[attr-defined]
         message.metadata = {"licensee": str(licensee.pk), "kind": notice.kind}  # type: ignore[attr-defined]
         message.send()

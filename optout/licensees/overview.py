@@ -92,6 +92,7 @@ def copy_states(*, licensee: Licensee, now: datetime | None = None) -> list[Copy
     rows = holdings_annotated(
         LicenseeDataset.objects.filter(licensee=licensee).select_related("dataset")
     ).order_by("dataset__slug")
+    # ignore[attr-defined] below: waiting and waiting_since are holdings_annotated's.
     return [
         CopyState(
             holding=row,

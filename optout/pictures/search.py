@@ -90,7 +90,7 @@ def picture_search(*, data: bytes) -> PictureAnswer:
     if variants.quality < MIN_QUALITY:
         raise TooFlat(variants.quality)
     matches = index().search(variants.hashes)
-    states: dict[int, str] = {}
+    states: dict[int, State] = {}
     present: list[int] = []
     if matches:
         rows = Photo.objects.filter(
@@ -104,7 +104,7 @@ def picture_search(*, data: bytes) -> PictureAnswer:
             else:
                 states.setdefault(dataset_id, "removed")
     datasets = [
-        DatasetMatch(slug, name, release, states.get(pk, "absent"))  # type: ignore[arg-type]
+        DatasetMatch(slug, name, release, states.get(pk, "absent"))
         for pk, slug, name, release in Dataset.objects.order_by("name", "id").values_list(
             "pk", "slug", "name", "release"
         )

@@ -101,7 +101,8 @@ def test_the_dashboard_says_how_many_licensees_are_up_to_date(
     page = admin_client.get(reverse("admin:index")).content.decode()
 
     summary = figures["licensees"]
-    assert (summary.up_to_date, summary.licensees, summary.overdue) == (1, 3, 1)  # type: ignore[attr-defined]
+    assert isinstance(summary, licensees.Summary)
+    assert (summary.up_to_date, summary.licensees, summary.overdue) == (1, 3, 1)
     assert re.search(r'id="licensees-up-to-date"><a [^>]+>1 of 3</a>', page)
     assert "1 overdue: a removal unacknowledged for more than 30 days." in page
 

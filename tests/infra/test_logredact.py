@@ -20,7 +20,7 @@ import requests
 from django.db import connection
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from gunicorn.config import Config  # type: ignore[import-untyped]  # ships no type hints
+from gunicorn.config import Config
 
 from config.gunicorn import RedactingLogger, logger_class
 from optout.infra.logredact import redact

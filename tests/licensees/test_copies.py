@@ -15,6 +15,7 @@ from optout import licensees, secret_links
 from optout.models import Dataset, EmailLog, RemovalRequest, RequestLink
 from tests.support.factories import DatasetFactory, PhotoFactory
 from tests.support.licensees import ack_post, feed_get, licensee_register, removal_complete
+from tests.support.mail import html_part
 from tests.support.responses import streamed_text
 
 pytestmark = pytest.mark.django_db
@@ -160,8 +161,7 @@ def test_the_owner_gets_downstream_done_once_when_the_last_copy_is_clean(
     assert done.subject == f"Every copy we know of is clean (request {removal.public_id})"
     assert done.to == [removal.email]
     assert "Every organisation we know holds a copy" in done.body
-    html = done.alternatives[0][0]  # type: ignore[attr-defined]
-    assert "Every copy we know of is clean." in str(html)
+    assert "Every copy we know of is clean." in html_part(done)
     assert EmailLog.objects.filter(request=removal, kind="downstream_done").count() == 1
 
 

@@ -2,7 +2,7 @@
 has waited LICENSEE_ACK_DAYS, at most one a day, none once everything is acknowledged."""
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.core import mail
@@ -15,6 +15,7 @@ from optout.models import Dataset, FeedEntry, LicenseeDataset, LicenseeNotice
 from tests.support import flaky_mail
 from tests.support.factories import DatasetFactory, PhotoFactory
 from tests.support.licensees import ack_post, feed_get, licensee_register, removal_complete
+from tests.support.mail import html_part
 
 pytestmark = pytest.mark.django_db
 RunTasks = Callable[[], list[str]]
@@ -26,9 +27,9 @@ def dif() -> Dataset:
     return DatasetFactory(slug="diversity-in-faces", name="Diversity in Faces")
 
 
-def send_due(capture: Callable, run_tasks: RunTasks, **kwargs: object) -> int:
+def send_due(capture: Callable, run_tasks: RunTasks, now: datetime | None = None) -> int:
     with capture(execute=True):
-        written = licensees.digests_send(**kwargs)  # type: ignore[arg-type]
+        written = licensees.digests_send(now=now)
     with capture(execute=True):
         run_tasks()
     return written
@@ -47,7 +48,7 @@ def test_contacts_get_a_digest_of_what_waits_with_text_and_html(
     assert digest.subject == "3 removals to apply to your copy (Lab X)"
     assert "- Diversity in Faces (diversity-in-faces): 3 removals waiting" in digest.body
     assert "http://testserver/api/v1/datasets/diversity-in-faces/removals/feed" in digest.body
-    html = str(digest.alternatives[0][0])  # type: ignore[attr-defined]
+    html = html_part(digest)
     assert "<strong>Diversity in Faces</strong>" in html
     notice = LicenseeNotice.objects.get(licensee=lab.licensee)
     assert (notice.kind, notice.outcome, notice.waiting) == ("licensee_digest", N.SENT, 3)

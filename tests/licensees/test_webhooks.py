@@ -5,7 +5,7 @@ never sent again once it got a 2xx."""
 
 import socket
 from collections.abc import Callable, Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.db import connection
@@ -42,8 +42,10 @@ def receiver() -> Iterator[Receiver]:
     started.stop()
 
 
-def lab_with_webhook(dataset: Dataset, url: str, **kwargs: object) -> licensees.Credentials:
-    created = licensee_register([dataset], webhook_url=url, **kwargs)  # type: ignore[arg-type]
+def lab_with_webhook(
+    dataset: Dataset, url: str, since: datetime | None = None
+) -> licensees.Credentials:
+    created = licensee_register([dataset], webhook_url=url, since=since)
     # The receiver checks signatures with a secret it knows: give the lab that one.
     Licensee.objects.filter(pk=created.licensee.pk).update(webhook_secret=SECRET)
     return created

@@ -3,6 +3,7 @@
 import io
 import struct
 import zlib
+from collections.abc import Callable
 
 import numpy as np
 import pytest
@@ -57,9 +58,9 @@ def test_a_generated_photo_has_detail_enough_to_match(photo: Image.Image) -> Non
     ],
 )
 def test_a_re_saved_edited_copy_stays_within_the_match_distance(
-    photo: Image.Image, original: bytes, edit: object
+    photo: Image.Image, original: bytes, edit: Callable[[Image.Image], Image.Image]
 ) -> None:
-    edited = edit(photo)  # type: ignore[operator]
+    edited = edit(photo)
     assert nearest(encoded(edited, "JPEG", quality=60), original) <= MAX_DISTANCE
 
 
