@@ -1,11 +1,14 @@
 """Our own pages must not become training data, and browsers get a tight set of headers.
 
-- Every response says "no AI training" in the two ways crawlers read it: the
-  X-Robots-Tag values some of them honour, and TDMRep's `tdm-reservation`
-  header, which is the machine-readable reservation of EU DSM Article 4.
+- Every response says "no AI training" in the three ways crawlers read it: the
+  X-Robots-Tag values some of them honour, TDMRep's `tdm-reservation` header,
+  which is the machine-readable reservation of EU DSM Article 4, and the IETF
+  AI Preferences `Content-Usage` header (draft-ietf-aipref-attach-05 with the
+  `train-ai` label of draft-ietf-aipref-vocab; docs/security.md).
 - /.well-known/tdmrep.json reserves text-and-data mining for the whole site.
-- /robots.txt turns the AI crawlers away from everything and keeps search
-  engines off the private pages (status links, confirmation links, the
+- /robots.txt turns the AI crawlers away from everything, states the same
+  `Content-Usage` preference for everyone else, and keeps search engines off
+  the private pages (status links, confirmation links, the
   signed-in pages, the admin, the API).
 """
 
@@ -52,6 +55,9 @@ AI_CRAWLERS = (
 PRIVATE_PATHS = ("/r/", "/confirm/", "/me/", "/admin/", "/api/", "/signin/", "/anymail/")
 
 NO_AI_ROBOTS_TAG = "noai, noimageai"
+# A Structured Fields dictionary (RFC 9651): the aipref vocabulary's category
+# label, `n` to disallow. Search is left unstated: being found is the point.
+CONTENT_USAGE = "train-ai=n"
 # One policy for the whole site; browsers ignore what they do not know.
 PERMISSIONS_POLICY = (
     "camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
@@ -70,6 +76,7 @@ class NoTrainingMiddleware:
         response.headers.setdefault("X-Robots-Tag", NO_AI_ROBOTS_TAG)
         response.headers.setdefault("tdm-reservation", "1")
         response.headers.setdefault("tdm-policy", tdm_policy_url())
+        response.headers.setdefault("Content-Usage", CONTENT_USAGE)
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         return response
 
@@ -84,7 +91,7 @@ def robots_lines() -> list[str]:
     lines += ["Disallow: /", ""]
     lines += ["User-agent: *"]
     lines += [f"Disallow: {path}" for path in PRIVATE_PATHS]
-    lines += ["Allow: /", ""]
+    lines += ["Allow: /", f"Content-Usage: {CONTENT_USAGE}", ""]
     return lines
 
 

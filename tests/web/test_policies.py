@@ -1,6 +1,7 @@
 """Our own pages are not training data, and browsers get a tight policy (optout/web/policies.py)."""
 
 import os
+import re
 import secrets
 import subprocess
 import sys
@@ -25,6 +26,18 @@ def test_every_answer_reserves_ai_training_whatever_its_status(client: Client, p
     assert response["X-Robots-Tag"] == "noai, noimageai"
     assert response["tdm-reservation"] == "1"
     assert response["tdm-policy"] == "http://testserver/.well-known/tdm-policy.json"
+    assert response["Content-Usage"] == "train-ai=n"
+
+
+def test_the_content_usage_header_is_an_aipref_dictionary_that_refuses_only_training(
+    client: Client,
+) -> None:
+    # draft-ietf-aipref-vocab: a Structured Fields dictionary (RFC 9651) whose keys are
+    # category labels and whose values are the tokens y or n; unknown labels are ignored.
+    members = [member.strip() for member in client.get("/")["Content-Usage"].split(",")]
+    preferences = dict(member.split("=", 1) for member in members)
+    assert all(re.fullmatch(r"[a-z*][a-z0-9_.*-]*", key) for key in preferences)
+    assert preferences == {"train-ai": "n"}
 
 
 def test_the_tdmrep_file_reserves_mining_for_the_whole_site(client: Client) -> None:
@@ -61,6 +74,8 @@ def test_robots_txt_turns_ai_crawlers_away_and_keeps_others_off_private_pages(
     for private in ("/r/", "/confirm/", "/me/", "/admin/", "/api/"):
         assert f"Disallow: {private}" in everyone
     assert "Disallow: /" not in everyone
+    # draft-ietf-aipref-attach-05's robots.txt rule: no path, so it covers every crawlable path.
+    assert "Content-Usage: train-ai=n" in everyone
     assert len(AI_CRAWLERS) == len(set(AI_CRAWLERS))
 
 
