@@ -2,9 +2,11 @@
 
 from typing import Any
 
+from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from devtools import demo, demo_licensee
+from devtools import demo, demo_licensee, demo_queue
 
 
 class Command(BaseCommand):
@@ -30,5 +32,12 @@ class Command(BaseCommand):
             f"{lab.licensee.webhook_url}, its copy in {lab.folder}. Apply its removals:"
         )
         self.stdout.write("  " + demo_licensee.sync_command(lab, demo.DIF["slug"]))
+        # Work in the maintainers' queue, and a maintainer to work it (a fresh link each run).
+        for line in demo_queue.demo_queue_fill().lines():
+            self.stdout.write(line)
+        call_command("createmaintainer", demo_queue.MAINTAINER, stdout=self.stdout)
+        self.stdout.write(
+            f"Then sign in at {settings.SITE_URL.rstrip('/')}/admin/ as {demo_queue.MAINTAINER}."
+        )
         # Last, where a terminal leaves the eye: who to try.
         self.stdout.write(self.style.SUCCESS("Demo owners to look up: " + "; ".join(tries)))
