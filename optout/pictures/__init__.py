@@ -16,7 +16,7 @@ from optout.pictures.hashing import (
     first_picture_key,
     pictures_hash,
 )
-from optout.pictures.index import Match, PictureIndex, index
+from optout.pictures.index import Match, PictureIndex, picture_index
 from optout.pictures.pdq import (
     FORMAT_NAMES,
     MAX_DISTANCE,
@@ -76,8 +76,8 @@ __all__ = [
     "dataset_pictures_hash",
     "distance",
     "first_picture_key",
-    "index",
     "picture_hash",
+    "picture_index",
     "picture_search",
     "picture_upload_read",
     "picture_variants",

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from optout.models import Dataset, Photo, PictureHash
-from optout.pictures.index import index
+from optout.pictures.index import picture_index
 from optout.pictures.pdq import MIN_QUALITY, PictureProblem, picture_hash
 
 log = logging.getLogger(__name__)
@@ -141,7 +141,7 @@ def pictures_hash(*, slug: str, rehash: bool = False, progress: Progress | None 
                     unique_fields=["photo"],
                     update_fields=["dataset", "flickr_id", "pdq", "quality", "hashed_at"],
                 )
-            index().invalidate()
+            picture_index().invalidate()
         done += len(batch)
         if progress:
             progress(done, run.candidates)

@@ -8,13 +8,15 @@ counts the differing bits, and keeps the rows within the distance on those
 128 bits alone; only those few are counted on all 256. Unrelated hashes
 differ in about half their bits, so the first half already tells them apart.
 
-The index follows the table: a search first asks the table for its row
-count, last id and newest hash time (at most every CHECK_EVERY_SECONDS, and
-at once after this process hashed something), reads only the rows added
-since when that explains the change, and reads it all again otherwise (a
-re-hash, a deleted dataset, rows committed out of id order). A hash whose
-photo is gone is harmless meanwhile: the search reads the matched photos
-from the photo table, and a missing one matches nothing.
+The index follows the table. A search first asks it for its last id and
+newest hash time (two index look-ups; at most every CHECK_EVERY_SECONDS, and
+at once after this process hashed something), reads only the rows added since
+when that explains the change, and reads it all again otherwise (a re-hash).
+Counting the rows, which catches a deleted dataset and rows committed out of
+id order (two hashing runs at once), reads the whole table's index (60 ms at a
+million rows), so it is done every COUNT_EVERY_SECONDS only. A hash whose photo
+is gone is harmless meanwhile: the search reads the matched photos from the
+photo table, and a missing one matches nothing.
 """
 
 import threading
@@ -30,6 +32,7 @@ from optout.models import PictureHash
 from optout.pictures.pdq import HASH_BYTES, MAX_DISTANCE, MIN_QUALITY
 
 CHECK_EVERY_SECONDS: Final = 5.0
+COUNT_EVERY_SECONDS: Final = 300.0
 # Rows per read while loading; rows per block while searching.
 LOAD_ROWS: Final = 50_000
 BLOCK_ROWS: Final = 16_384
@@ -38,9 +41,14 @@ WORDS: Final = HASH_BYTES // 8
 
 @dataclass(frozen=True, slots=True)
 class Stamp:
-    rows: int
+    rows: int  # -1: not counted
     last_id: int
     newest: datetime | None
+
+    def agrees(self, other: "Stamp") -> bool:
+        """The same table, as far as both looked."""
+        counted = self.rows < 0 or other.rows < 0 or self.rows == other.rows
+        return counted and (self.last_id, self.newest) == (other.last_id, other.newest)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,11 +74,14 @@ def _empty() -> _Loaded:
     return _Loaded(np.empty((WORDS, 0), np.uint64), np.empty(0, np.int64), np.empty(0, np.int64))
 
 
-def _table_stamp() -> Stamp:
-    row = PictureHash.objects.aggregate(
-        rows=Count("id"), last_id=Max("id"), newest=Max("hashed_at")
-    )
-    return Stamp(row["rows"], row["last_id"] or 0, row["newest"])
+def _table_stamp(*, count: bool) -> Stamp:
+    if count:
+        row = PictureHash.objects.aggregate(
+            rows=Count("id"), last_id=Max("id"), newest=Max("hashed_at")
+        )
+    else:
+        row = PictureHash.objects.aggregate(last_id=Max("id"), newest=Max("hashed_at"))
+    return Stamp(row.get("rows", -1), row["last_id"] or 0, row["newest"])
 
 
 def _read(after_id: int) -> tuple[_Loaded, int, int, datetime | None]:
@@ -118,12 +129,13 @@ def _joined(old: _Loaded, new: _Loaded, stamp: Stamp) -> _Loaded:
 
 
 class PictureIndex:
-    """One per process (`index()`); safe to search from several threads at once."""
+    """One per process (`picture_index()`); safe to search from several threads at once."""
 
     def __init__(self) -> None:
         self._loaded = _empty()
         self._ever_loaded = False
         self._checked_at = 0.0
+        self._counted_at = 0.0
         self._stale = True
         self._lock = threading.Lock()
         self._fixed = False
@@ -169,23 +181,27 @@ class PictureIndex:
             return
         try:
             self._stale = False
-            self._checked_at = time.monotonic()
-            stamp = _table_stamp()
+            now = self._checked_at = time.monotonic()
+            count = not self._ever_loaded or now - self._counted_at >= COUNT_EVERY_SECONDS
+            stamp = _table_stamp(count=count)
+            if count:
+                self._counted_at = now
             current = self._loaded
-            if stamp == current.stamp and self._ever_loaded:
+            if self._ever_loaded and stamp.agrees(current.stamp):
                 return
-            if self._ever_loaded and stamp.rows > current.stamp.rows:
+            if self._ever_loaded and stamp.last_id > current.stamp.last_id:
                 added, rows, last_id, newest = _read(current.stamp.last_id)
                 newest = _later(current.stamp.newest, newest)
                 seen = Stamp(current.stamp.rows + rows, last_id, newest)
-                if seen == stamp:
-                    self._loaded = _joined(current, added, stamp)
+                if seen.agrees(stamp):
+                    self._loaded = _joined(current, added, seen)
                     return
             loaded, rows, last_id, newest = _read(0)
             self._loaded = _Loaded(
                 loaded.words, loaded.photo_ids, loaded.dataset_ids, Stamp(rows, last_id, newest)
             )
             self._ever_loaded = True
+            self._counted_at = now
             self.loads += 1
         finally:
             self._lock.release()
@@ -238,6 +254,6 @@ def _later(a: datetime | None, b: datetime | None) -> datetime | None:
 _index = PictureIndex()
 
 
-def index() -> PictureIndex:
+def picture_index() -> PictureIndex:
     """This process's index."""
     return _index

@@ -22,7 +22,7 @@ from typing import Final, Literal
 from django.core.cache import cache
 
 from optout.models import Dataset, Photo
-from optout.pictures.index import index
+from optout.pictures.index import picture_index
 from optout.pictures.pdq import MIN_QUALITY, PictureProblem, picture_variants
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ def picture_search(*, data: bytes) -> PictureAnswer:
     variants = picture_variants(data=data)
     if variants.quality < MIN_QUALITY:
         raise TooFlat(variants.quality)
-    matches = index().search(variants.hashes)
+    matches = picture_index().search(variants.hashes)
     states: dict[int, State] = {}
     present: list[int] = []
     if matches:

@@ -9,7 +9,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from pytest_django.fixtures import Settings
 
 from optout.models import RemovalRequest
-from optout.pictures import index, pictures_hash
+from optout.pictures import picture_index, pictures_hash
 from tests.support.browser import ARGS, ARTIFACTS, CHROMIUM, axe_problems, csp_errors
 from tests.support.factories import DatasetFactory
 from tests.support.pictures import resaved_smaller, stored_photo
@@ -31,7 +31,7 @@ def test_a_person_finds_their_picture_and_goes_on_to_the_report_form(
     live_server: object, settings: Settings, tmp_path: Path
 ) -> None:
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    index().reset()
+    picture_index().reset()
     faces = DatasetFactory(slug="ffhq", name="Flickr-Faces-HQ (demo)", release="v2")
     photo = stored_photo(faces, 61)
     pictures_hash(slug="ffhq")
@@ -69,4 +69,4 @@ def test_a_person_finds_their_picture_and_goes_on_to_the_report_form(
         assert blocked == []
     removal = RemovalRequest.objects.get(email="kim@example.org")
     assert list(removal.photos.all()) == [photo]
-    index().reset()
+    picture_index().reset()

@@ -14,7 +14,8 @@ from pytest_django.fixtures import Settings
 
 from optout.importers import dataset_import
 from optout.models import Photo, PictureHash
-from optout.pictures import DatasetUnknown, index, picture_search, pictures_hash
+from optout.pictures import DatasetUnknown, picture_index, picture_search, pictures_hash
+from optout.pictures import index as index_module
 from optout.privacy.retention import privacy_report_build, privacy_report_text
 from optout.requests import review
 from tests.support.factories import DatasetFactory, PhotoFactory, RemovalRequestFactory
@@ -172,14 +173,14 @@ def test_a_new_hash_reaches_the_index_without_reading_it_all_again() -> None:
     stored_photo(dataset, 1)
     pictures_hash(slug="faces")
     assert picture_search(data=resaved_smaller(1)).present_in
-    assert (index().loads, index().size) == (1, 1)
+    assert (picture_index().loads, picture_index().size) == (1, 1)
 
     stored_photo(dataset, 2)
     pictures_hash(slug="faces")
 
     assert picture_search(data=resaved_smaller(2)).present_in
-    assert (index().loads, index().size) == (1, 2)
-    assert index().nbytes == 2 * 48
+    assert (picture_index().loads, picture_index().size) == (1, 2)
+    assert picture_index().nbytes == 2 * 48
 
 
 def test_a_rehash_reads_the_index_again() -> None:
@@ -191,7 +192,7 @@ def test_a_rehash_reads_the_index_again() -> None:
     pictures_hash(slug="faces", rehash=True)
 
     assert picture_search(data=resaved_smaller(1)).present_in
-    assert index().loads == 2
+    assert picture_index().loads == 2
 
 
 def test_a_flat_stored_picture_is_kept_but_matches_nothing() -> None:
@@ -204,7 +205,7 @@ def test_a_flat_stored_picture_is_kept_but_matches_nothing() -> None:
     assert (run.hashed, run.too_flat) == (1, 1)
     assert PictureHash.objects.filter(photo=photo).exists()
     picture_search(data=resaved_smaller(3))
-    assert index().size == 0
+    assert picture_index().size == 0
 
 
 def test_the_privacy_report_counts_the_hashes_kept_with_tombstones() -> None:
@@ -219,3 +220,27 @@ def test_the_privacy_report_counts_the_hashes_kept_with_tombstones() -> None:
     line = next(line for line in text.splitlines() if line.startswith("picture hashes"))
     assert line.split()[5:10] == ["1", "0", "0", "1", "PDQ"]
     assert line.endswith("PDQ hash, kept with the tombstone")
+
+
+def test_a_hash_committed_out_of_id_order_reaches_the_index_at_the_next_count(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    dataset = DatasetFactory(slug="faces")
+    for seed in (1, 2, 3):
+        stored_photo(dataset, seed)
+    pictures_hash(slug="faces")
+    late = PictureHash.objects.order_by("id")[1]
+    PictureHash.objects.filter(pk=late.pk).delete()
+    assert not picture_search(data=resaved_smaller(2)).present_in
+    # Another run's row, with an id below the last one and an older time: the quick
+    # check (last id, newest time) cannot see it.
+    late.hashed_at = PictureHash.objects.order_by("hashed_at")[0].hashed_at
+    late.save(force_insert=True)
+    picture_index().invalidate()
+    assert not picture_search(data=resaved_smaller(2)).present_in
+
+    monkeypatch.setattr(index_module, "COUNT_EVERY_SECONDS", 0.0)
+    picture_index().invalidate()
+
+    assert picture_search(data=resaved_smaller(2)).present_in
+    assert picture_index().size == 3

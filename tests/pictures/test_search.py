@@ -15,7 +15,7 @@ from optout.models import Photo
 from optout.pictures import (
     REF_SECONDS,
     TooFlat,
-    index,
+    picture_index,
     picture_search,
     pictures_hash,
     ref_forget,
@@ -156,4 +156,4 @@ def test_the_index_holds_48_bytes_a_hash() -> None:
 
     picture_search(data=resaved_smaller(0))
 
-    assert (index().size, index().nbytes) == (4, 4 * 48)
+    assert (picture_index().size, picture_index().nbytes) == (4, 4 * 48)

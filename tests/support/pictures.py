@@ -15,16 +15,16 @@ from PIL import Image
 
 from devtools.pictures import picture_make
 from optout.models import Dataset, Photo
-from optout.pictures import index, pictures_hash
+from optout.pictures import picture_index
 from tests.support.factories import PhotoFactory
 
 
 @pytest.fixture
 def fresh_index() -> Iterator[None]:
     """This process's index, emptied: a test's rows are not the previous test's."""
-    index().reset()
+    picture_index().reset()
     yield
-    index().reset()
+    picture_index().reset()
 
 
 def encoded(image: Image.Image, fmt: str = "JPEG", **options: Any) -> bytes:
@@ -46,10 +46,6 @@ def stored_photo(
     photo.file_keys = [key, f"{dataset.slug}/crops/{photo.flickr_id}.png"]
     photo.save(update_fields=["file_keys"])
     return photo
-
-
-def hashed(dataset: Dataset) -> None:
-    pictures_hash(slug=dataset.slug)
 
 
 def resaved_smaller(seed: int, *, side: int = 320, quality: int = 70) -> bytes:
