@@ -6,8 +6,8 @@ its eight rotations and flips (`variants`), turned or mirrored. It looks at
 brightness at 64 x 64 pixels and nothing else: no face is found or measured.
 
 Every picture, a dataset's file or an upload, takes the same way: Pillow reads
-it (a JPEG at a reduced size straight from its compressed data, which is most
-of the speed), composites transparency on white, and shrinks it to 64 x 64 by
+it (a JPEG at a reduced size straight from its compressed data, a HEIC from its
+embedded thumbnail when it has one: most of the speed), composites transparency on white, and shrinks it to 64 x 64 by
 averaging, which PDQ then hashes as is. PDQ's own downsampling picks single
 pixels, so a mirrored picture hashed differently (distance 6 to 24); an
 average is symmetric, and a flip or a turn now gives one of the eight variants
@@ -47,6 +47,9 @@ MAX_DISTANCE: Final = 31
 SIDE: Final = 64  # what PDQ hashes
 # A JPEG is decoded at the smallest of 1/1, 1/2, 1/4, 1/8 that keeps this many pixels a side.
 DRAFT_SIDE: Final = 256
+# A HEIC is read from its embedded thumbnail when one is a scaled copy of the picture at
+# least this large (a phone's is 320 x 240): decoding 12 megapixels of HEVC takes 0.85 s.
+HEIF_THUMBNAIL_SIDE: Final = 128
 HASH_BYTES: Final = 32
 
 
@@ -161,6 +164,8 @@ def _decoded(data: bytes) -> Image.Image:
     try:
         if image.format == "JPEG":
             image.draft("RGB", (DRAFT_SIDE, DRAFT_SIDE))
+        elif image.format == "HEIF":
+            image.draft(None, (HEIF_THUMBNAIL_SIDE, HEIF_THUMBNAIL_SIDE))
         image.load()  # a GIF's first frame, a HEIC's primary image
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as bomb:
         raise TooManyPixels.counted(pixels) from bomb

@@ -208,3 +208,14 @@ def test_damaged_real_pictures_never_raise_anything_but_our_own_error(
         picture_variants(data=bytes(data[: max(1, len(data) - cut % len(data))]))
     except PictureProblem as problem:
         assert problem.message
+
+
+def test_a_heic_is_read_from_its_embedded_thumbnail(photo: Image.Image, original: bytes) -> None:
+    big = photo.resize((1280, 960))
+    with_thumbnail = encoded(big, "HEIF", quality=60, thumbnails=[320])
+    opened = Image.open(io.BytesIO(with_thumbnail))
+    opened.draft(None, (128, 128))
+
+    assert opened.size == (320, 240)  # what the hash decodes: a scaled copy, not 1.2 MP
+    assert nearest(with_thumbnail, original) <= MAX_DISTANCE
+    assert nearest(encoded(big, "HEIF", quality=60, thumbnails=[]), original) <= MAX_DISTANCE
