@@ -15,8 +15,12 @@ and measures, in that database:
   check suppressions, and merge into optout_photo with its indexes;
 - peak memory (ru_maxrss) of the import process, at N/4 and N rows.
 
-Then a re-import of the N rows (every row an update). Drops its database and
-files at the end, also on failure or Ctrl-C.
+Then the dataset's next release, imported with `--release 2.0 --complete`: the
+same file with 1% of its rows changed, 0.5% left out and 1% new rows added,
+against a raw COPY of that file run before and after it (target: at least 0.3x
+the raw COPY's rate). The first import's ratio is printed as a figure; its 0.5
+target is retired. Drops its database and files at the end, also on failure or
+Ctrl-C.
 """
 
 import argparse
@@ -38,24 +42,41 @@ sys.path.insert(0, str(ROOT))
 
 from optout.importers.yfcc import LICENSES, YFCC_25, yfcc_line  # noqa: E402
 
-TARGET_RATIO = 0.5
+# Retired (issue 13): the first import's ratio stays in the output as a figure.
+FIRST_IMPORT_RATIO = 0.5
+# A new release of the dataset, imported with --complete, against a raw COPY of its file.
+RELEASE_TARGET = 0.3
+RELEASE_CHANGED, RELEASE_NEW, RELEASE_DROPPED = 0.01, 0.01, 0.005
 MEMORY_LIMIT_MB = 300
 STEP_TIMEOUT = 1200  # seconds; a step past this is killed and the bench fails
 WORDS = ("beach", "wedding", "portrait", "family", "party", "street", "friends", "summer")
 
 
-def generate(path: Path, rows: int, seed: int) -> None:
-    """A YFCC100M file shaped like the real one: 1% videos, skewed owners, encoded text."""
+def generate(
+    path: Path,
+    rows: int,
+    seed: int,
+    *,
+    owners: int = 0,
+    skew: bool = True,
+    ids: range = range(1_000_000, 14_000_000_000),
+    mode: str = "w",
+) -> None:
+    """A YFCC100M file shaped like the real one: 1% videos, skewed owners, encoded text.
+
+    `owners`: how many (default rows / 20); `skew`: False spreads the rows evenly over
+    them (every owner has about as many photos, whatever the size of the file)."""
     rng = random.Random(seed)
-    owners = [
-        (f"{rng.randint(10_000_000, 99_999_999)}@N{rng.randint(0, 8):02d}", f"user {i} é")
-        for i in range(max(10, rows // 20))
+    people = [
+        (f"{10_000_000 + i}@N{i % 9:02d}", f"user {i} é")
+        for i in range(owners or max(10, rows // 20))
     ]
     # Unique, in no order, as in a real manifest (which is not sorted by photo id).
-    photo_ids = rng.sample(range(1_000_000, 14_000_000_000), rows)
-    with open(path, "w", encoding="utf-8") as out:
+    photo_ids = rng.sample(ids, rows)
+    with open(path, mode, encoding="utf-8") as out:
         for n in range(rows):
-            nsid, nick = owners[int(len(owners) * rng.random() ** 2)]
+            pick = rng.random() ** 2 if skew else rng.random()
+            nsid, nick = people[int(len(people) * pick)]
             photo_id = photo_ids[n]
             license_name, license_url = LICENSES[n % len(LICENSES)]
             secret = f"{rng.getrandbits(40):010x}"
@@ -109,9 +130,36 @@ def raw_copy(dsn: str, path: Path) -> float:
     return seconds
 
 
-def run_import(env: dict[str, str], slug: str, path: Path) -> tuple[float, float, str]:
+def new_release(source: Path, path: Path, seed: int) -> tuple[int, int, int]:
+    """The next release of the file `source`, at `path`: RELEASE_CHANGED of its rows
+    with a new title, RELEASE_DROPPED of them left out, and RELEASE_NEW more rows (new
+    photo ids) at the end. Returns (changed, dropped, new)."""
+    rng = random.Random(seed)
+    title = YFCC_25.index("title")
+    rows = changed = dropped = 0
+    with open(source, encoding="utf-8") as src, open(path, "w", encoding="utf-8") as out:
+        for line in src:
+            rows += 1
+            pick = rng.random()
+            if pick < RELEASE_DROPPED:
+                dropped += 1
+                continue
+            if pick < RELEASE_DROPPED + RELEASE_CHANGED:
+                fields = line.split("\t")
+                fields[title] = f"renamed+in+2.0+{rows}"
+                line = "\t".join(fields)
+                changed += 1
+            out.write(line)
+    new = int(rows * RELEASE_NEW)
+    generate(path, new, seed, ids=range(14_000_000_000, 15_000_000_000), mode="a")
+    return changed, dropped, new
+
+
+def run_import(
+    env: dict[str, str], slug: str, path: Path, *options: str
+) -> tuple[float, float, str]:
     """(seconds, peak RSS in MB, output) of one import_dataset process."""
-    return run_command(env, ["import_dataset", slug, str(path), "--release", "1.0"])
+    return run_command(env, ["import_dataset", slug, str(path), *(options or ("--release", "1.0"))])
 
 
 def run_command(env: dict[str, str], args: list[str]) -> tuple[float, float, str]:
@@ -191,24 +239,52 @@ def main() -> None:
         ours, big_mb, output = run_import(env, "bench", big)
         after = raw_copy(bench_url, big)
         baseline = (before + after) / 2
-        again, _, _ = run_import(env, "bench", big)
+        # The next release of the same dataset, --complete, against a raw COPY of its
+        # own file, run before and after it too.
+        release = workdir / "release.tsv"
+        changed, dropped, new = new_release(big, release, args.seed + 10)
+        release_rows = rows - dropped + new
+        release_before = raw_copy(bench_url, release)
+        again, _, release_output = run_import(
+            env, "bench", release, "--release", "2.0", "--complete"
+        )
+        release_after = raw_copy(bench_url, release)
+        release_baseline = (release_before + release_after) / 2
 
         base_rate, our_rate = rows / baseline, rows / ours
         ratio = our_rate / base_rate
+        release_ratio = release_baseline / again
         print(f"\nFile: {rows:,} rows, {size_mb:,.0f} MB, 25-column YFCC100M, 1% videos.")
         print(
             f"raw COPY into a bare table : {baseline:7.1f} s  {base_rate:>10,.0f} rows/s"
             f"  ({before:.1f} s before ours, {after:.1f} s after)"
         )
         print(f"import_dataset (new rows)  : {ours:7.1f} s  {our_rate:>10,.0f} rows/s")
-        print(f"ratio (ours / raw COPY)    : {ratio:7.2f}   target ≥ {TARGET_RATIO}")
-        print(f"re-import (all updates)    : {again:7.1f} s  {rows / again:>10,.0f} rows/s")
+        print(
+            f"ratio (ours / raw COPY)    : {ratio:7.2f}   "
+            f"(a figure: the {FIRST_IMPORT_RATIO} target is retired)"
+        )
+        print(
+            f"\nNew release: {release_rows:,} rows, {changed:,} changed, {new:,} new, "
+            f"{dropped:,} left out."
+        )
+        print(
+            f"raw COPY of its file       : {release_baseline:7.1f} s  "
+            f"{release_rows / release_baseline:>10,.0f} rows/s  "
+            f"({release_before:.1f} s before, {release_after:.1f} s after)"
+        )
+        print(
+            f"import --release 2.0 --complete: {again:5.1f} s  "
+            f"{release_rows / again:>10,.0f} rows/s"
+        )
+        print(f"ratio (release / raw COPY) : {release_ratio:7.2f}   target ≥ {RELEASE_TARGET}")
         small_rate = small / small_s
         print(f"peak memory, {small:>9,} rows : {small_mb:6.0f} MB  ({small_rate:,.0f} rows/s)")
         print(f"peak memory, {rows:>9,} rows : {big_mb:6.0f} MB  limit {MEMORY_LIMIT_MB} MB")
         print(f"peak memory, Django start-up: {floor_mb:6.0f} MB  (manage.py check, for scale)")
-        print("\nLast import's summary:\n" + output.strip())
-        ok = ratio >= TARGET_RATIO and max(small_mb, big_mb) < MEMORY_LIMIT_MB
+        print("\nFirst import's summary:\n" + output.strip())
+        print("\nNew release's summary:\n" + release_output.strip())
+        ok = release_ratio >= RELEASE_TARGET and max(small_mb, big_mb) < MEMORY_LIMIT_MB
         print("\nPASS" if ok else "\nBELOW TARGET")
     finally:
         with psycopg.connect(admin_dsn, autocommit=True) as conn:

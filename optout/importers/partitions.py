@@ -13,7 +13,7 @@ and each index is then built in one sort. So a dataset's first import goes:
                a pass over the rows to look for duplicates a manifest seldom has
     attach()   its other indexes and foreign keys, built here, then ATTACH PARTITION,
                which finds them matching the parent's and attaches them as
-               they are, and skips its scan thanks to the CHECK
+               they are, and skips its scan thanks to the CHECK; then ANALYZE
 
 all inside the import's transaction: a failure leaves no table behind.
 ATTACH holds the DEFAULT partition (scanned, it holds only the photos of
@@ -70,7 +70,9 @@ def fresh_possible(dataset_id: int) -> bool:
     return not Photo.objects.filter(dataset_id=dataset_id).exists()
 
 
-def create(cursor: CursorWrapper, dataset_id: int, *, release: str, now: datetime) -> str:
+def create(
+    cursor: CursorWrapper, dataset_id: int, *, release: str, now: datetime, seq: int = 1
+) -> str:
     """The dataset's new partition-to-be, empty and unindexed; its name."""
     table = name(dataset_id)
     raw = connection.connection
@@ -84,6 +86,7 @@ def create(cursor: CursorWrapper, dataset_id: int, *, release: str, now: datetim
         f"ALTER COLUMN release SET DEFAULT {sql.Literal(release).as_string(raw)}, "
         f"ALTER COLUMN state SET DEFAULT {sql.Literal(Photo.State.PRESENT.value).as_string(raw)}, "
         f"ALTER COLUMN updated_at SET DEFAULT {sql.Literal(now).as_string(raw)}, "
+        f"ALTER COLUMN first_seq SET DEFAULT {int(seq)}, "
         f"ADD CONSTRAINT {table}_bound CHECK (dataset_id = {int(dataset_id)})"
     )
     return table
@@ -113,8 +116,13 @@ def attach(cursor: CursorWrapper, dataset_id: int) -> None:
     cursor.execute(
         f"ALTER TABLE {table} DROP CONSTRAINT {table}_bound, "
         "ALTER COLUMN dataset_id DROP DEFAULT, ALTER COLUMN release DROP DEFAULT, "
-        "ALTER COLUMN state DROP DEFAULT, ALTER COLUMN updated_at DROP DEFAULT"
+        "ALTER COLUMN state DROP DEFAULT, ALTER COLUMN updated_at DROP DEFAULT, "
+        "ALTER COLUMN first_seq DROP DEFAULT"
     )
+    # Statistics now, not when autovacuum comes round: without them the planner guesses
+    # a new partition's rows by a default selectivity, and took the next release's
+    # anti-join with it for a few rows, run as a nested loop over the whole stage.
+    cursor.execute(f"ANALYZE {table}")
 
 
 def _index_statements(cursor: CursorWrapper, table: str) -> list[str]:

@@ -19,6 +19,7 @@ from optout import queue
 from optout.importers import batches, partitions
 from optout.importers.batches import Batch
 from optout.importers.loader import load
+from optout.importers.releases import release_check, release_open
 from optout.importers.rows import Reject
 from optout.importers.sources import ImportProblem, ManifestError, open_binary, sniff
 from optout.infra.csvfile import csv_line
@@ -41,6 +42,10 @@ class ImportSummary:
     rows_read: int = 0
     imported: int = 0
     updated: int = 0
+    unchanged: int = 0
+    complete: bool = False
+    dropped: int = 0  # listed before, not by this complete release: in earlier releases only
+    earlier: int = 0  # present photos in earlier releases only, after the import
     skipped_videos: int = 0
     skipped_removed: int = 0
     duplicates: int = 0
@@ -63,12 +68,15 @@ class ImportSummary:
             ("rows read", self.rows_read),
             ("imported (new)", self.imported),
             ("updated", self.updated),
+            ("unchanged", self.unchanged),
             ("skipped: videos", self.skipped_videos),
             ("skipped: previously removed or suppressed", self.skipped_removed),
             ("duplicates folded into an earlier row", self.duplicates),
             ("rejected", self.rejected),
             ("links dropped: not http(s)", self.links_dropped),
         ]
+        if self.complete:
+            counts.append(("not in this release: now in earlier ones only", self.dropped))
         width = max(len(label) for label, _ in counts)
         lines = [
             f"{verb} {self.dataset}{release} from {self.path} "
@@ -76,6 +84,8 @@ class ImportSummary:
         ]
         lines += [f"  {label:<{width}}  {count:>12,}" for label, count in counts]
         lines.append(f"{self.dataset} now has {self.photo_count:,} photos present.")
+        if self.earlier:
+            lines.append(f"{self.earlier:,} more are in earlier releases only (still removable).")
         staging, merging, committing = self.phases
         lines.append(
             f"Time: reading and staging {staging:.1f} s, merging {merging:.1f} s, "
@@ -135,15 +145,22 @@ def dataset_import(
     source: str = "",
     rejects: Path | str | None = None,
     progress: Progress | None = None,
+    complete: bool = False,
+    force: bool = False,
 ) -> ImportSummary:
     """Import a manifest into the dataset `slug` (created if new), in one transaction.
 
+    `release` names a new release (see `releases`); `complete`: the file is the whole
+    of it, and the dataset's photos it does not list stay, in earlier releases only.
     Raises ManifestError (an ImportProblem) before writing anything when the file
-    is no manifest, and rolls everything back when it turns out unreadable later.
+    is no manifest, ReleaseNotNewer when the dataset already imported `release`
+    (unless `force`), and rolls everything back when the file turns out unreadable
+    later.
     """
     started = time.monotonic()
     if slugify(slug) != slug or not slug:
         raise ImportProblem(f"{slug!r} is not a valid dataset slug (try {slugify(slug)!r}).")
+    release_check(label=release, complete=complete)
     path = Path(path)
     sniffed = sniff(path, fmt)
     rejects_file = _RejectsFile(Path(rejects) if rejects else default_rejects_path(slug))
@@ -171,8 +188,12 @@ def dataset_import(
                 dataset.name = name or dataset.name
                 dataset.source = source or dataset.source
                 dataset.description = description or dataset.description
-            dataset.release = summary.release = release or dataset.release
             dataset.save()
+            # Before the label changes: photos from before releases were listed take it.
+            opened = release_open(dataset=dataset, label=release, complete=complete, force=force)
+            dataset.release = summary.release = release or dataset.release
+            dataset.save(update_fields=["release", "updated_at"])
+            summary.complete = complete
             size = path.stat().st_size
             # Decided before reading: a new partition's rows carry no line number.
             fresh = partitions.fresh_possible(dataset.pk)
@@ -184,11 +205,23 @@ def dataset_import(
                     release=dataset.release,
                     now=timezone.now(),
                     fresh=fresh,
+                    seq=opened.seq,
+                    complete=complete,
+                    previous_seq=opened.previous_seq,
                 )
             summary.imported = result.imported
             summary.updated = result.updated
+            summary.dropped = result.dropped
+            summary.earlier = result.earlier
             summary.duplicates = result.duplicates
             summary.skipped_removed = result.suppressed + result.kept_removed
+            summary.unchanged = (
+                result.staged
+                - result.duplicates
+                - summary.skipped_removed
+                - result.imported
+                - result.updated
+            )
             summary.photo_count = dataset.photo_count = result.present
             dataset.save(update_fields=["photo_count", "updated_at"])
             if progress:

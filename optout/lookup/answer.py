@@ -32,8 +32,10 @@ class DatasetCount:
     slug: str
     name: str
     release: str
-    count: int  # present photos: the ones that are "in" the dataset
+    count: int  # present photos in the current release: the ones that are "in" the dataset
     removed: int
+    # Present photos that only earlier releases listed: still in those copies, removable.
+    earlier: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,15 @@ class OwnerAnswer:
     def removed(self) -> int:
         return sum(dataset.removed for dataset in self.datasets)
 
+    @property
+    def earlier(self) -> int:
+        return sum(dataset.earlier for dataset in self.datasets)
+
+    @property
+    def removable(self) -> int:
+        """Photos the owner can still ask us to remove: in the current release or earlier."""
+        return self.total + self.earlier
+
     def as_json(self) -> dict:
         return {
             "query": self.query,
@@ -66,11 +77,13 @@ class OwnerAnswer:
                     "name": d.name,
                     "release": d.release,
                     "count": d.count,
+                    "earlier": d.earlier,
                     "removed": d.removed,
                 }
                 for d in self.datasets
             ],
             "total": self.total,
+            "earlier": self.earlier,
         }
 
 
@@ -80,6 +93,8 @@ class DatasetPhotoState:
     name: str
     release: str
     state: Literal["present", "removed", "absent"]
+    # Present, but only in earlier releases: the current one no longer lists it.
+    earlier: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +118,13 @@ class PhotoAnswer:
             "kind": self.kind,
             "photo_id": self.photo_id,
             "datasets": [
-                {"slug": d.slug, "name": d.name, "release": d.release, "state": d.state}
+                {
+                    "slug": d.slug,
+                    "name": d.name,
+                    "release": d.release,
+                    "state": d.state,
+                    "earlier": d.earlier,
+                }
                 for d in self.datasets
             ],
             "in_any": bool(self.present_in),
@@ -134,7 +155,8 @@ def lookup_answer(*, text: str) -> OwnerAnswer | PhotoAnswer:
 # Raw SQL, one round trip for the counts: the look-up is the busiest page and
 # is benchmarked against a trivial view, so it cannot spend a round trip (and a
 # query plan) on the datasets list and another per count. Per dataset, the
-# (owner_nsid, dataset) index counts the owner's photos still present, and the
+# (owner_nsid, dataset) index counts the owner's photos still present, in the
+# current release (last_seq empty) and in earlier ones only, and the
 # (owner_key, dataset) index of Suppression the ones removed: tombstones keep no
 # NSID, the photo's suppression keeps the keyed hash of it.
 _PHOTO = Photo._meta.db_table
@@ -143,7 +165,11 @@ _SUPPRESSION = Suppression._meta.db_table
 _OWNER_COUNTS_SQL = f"""
     SELECT d.slug, d.name, d.release,
            (SELECT COUNT(*) FROM {_PHOTO} p
-            WHERE p.dataset_id = d.id AND p.owner_nsid = %s AND p.state = %s),
+            WHERE p.dataset_id = d.id AND p.owner_nsid = %s AND p.state = %s
+              AND p.last_seq IS NULL),
+           (SELECT COUNT(*) FROM {_PHOTO} p
+            WHERE p.dataset_id = d.id AND p.owner_nsid = %s AND p.state = %s
+              AND p.last_seq IS NOT NULL),
            (SELECT COUNT(*) FROM {_SUPPRESSION} s
             WHERE s.dataset_id = d.id AND s.owner_key = %s AND s.kind = %s)
     FROM {_DATASET} d
@@ -164,20 +190,21 @@ _NSIDS_BY_NAME_SQL = {
     )
 }
 _PHOTO_STATES_SQL = f"""
-    SELECT d.slug, d.name, d.release, p.state
+    SELECT d.slug, d.name, d.release, p.state, p.last_seq IS NOT NULL
     FROM {_DATASET} d LEFT JOIN {_PHOTO} p ON p.dataset_id = d.id AND p.flickr_id = %s
     ORDER BY d.name, d.id
 """  # noqa: S608 (table names from the models, values as parameters)
 
-OwnerRow = tuple[str, str, str, int, int]
+OwnerRow = tuple[str, str, str, int, int, int]
 
 
 def _owner_rows(nsid: str) -> list[OwnerRow]:
-    """(slug, name, release, present, removed) per dataset."""
+    """(slug, name, release, present, in earlier releases only, removed) per dataset."""
+    present = Photo.State.PRESENT.value
     with connection.cursor() as cursor:
         cursor.execute(
             _OWNER_COUNTS_SQL,
-            [nsid, Photo.State.PRESENT.value, owner_key(nsid), Suppression.Kind.PHOTO.value],
+            [nsid, present, nsid, present, owner_key(nsid), Suppression.Kind.PHOTO.value],
         )
         return cursor.fetchall()
 
@@ -199,8 +226,10 @@ def _owner_answer(
     text: str, nsid: str, username: str, rows: list[OwnerRow], *, needed_flickr: bool = False
 ) -> OwnerAnswer:
     datasets = [
-        DatasetCount(slug=slug, name=name, release=release, count=present, removed=removed)
-        for slug, name, release, present, removed in rows
+        DatasetCount(
+            slug=slug, name=name, release=release, count=present, earlier=earlier, removed=removed
+        )
+        for slug, name, release, present, earlier, removed in rows
     ]
     return OwnerAnswer(
         query=text, nsid=nsid, username=username, datasets=datasets, needed_flickr=needed_flickr
@@ -212,8 +241,14 @@ def _photo_answer(text: str, photo_id: int) -> PhotoAnswer:
         cursor.execute(_PHOTO_STATES_SQL, [photo_id])
         rows = cursor.fetchall()
     datasets = [
-        DatasetPhotoState(slug=slug, name=name, release=release, state=state or "absent")
-        for slug, name, release, state in rows
+        DatasetPhotoState(
+            slug=slug,
+            name=name,
+            release=release,
+            state=state or "absent",
+            earlier=bool(earlier and state == Photo.State.PRESENT),
+        )
+        for slug, name, release, state, earlier in rows
     ]
     return PhotoAnswer(query=text, photo_id=photo_id, datasets=datasets)
 

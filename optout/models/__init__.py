@@ -1,7 +1,7 @@
 """The data layer. `from optout.models import Dataset, Photo, Suppression, RemovalRequest`
 is a contract: operators' scripts rely on it.
 
-- registry: Dataset, Photo, Suppression (what is in a dataset, what must stay out).
+- registry: Dataset, its releases, Photo, Suppression (what is in a dataset, what must stay out).
 - requests: RemovalRequest and what hangs off it (photos, links, events).
 - outbox: EmailLog and DeletionJob, the rows that make background work durable.
 - pictures: PictureHash, the perceptual hashes of the datasets' stored pictures.
@@ -20,7 +20,7 @@ from optout.models.licensees import (
 )
 from optout.models.outbox import DeletionJob, EmailLog
 from optout.models.pictures import PictureHash
-from optout.models.registry import Dataset, Photo, Suppression
+from optout.models.registry import Dataset, DatasetRelease, Photo, Suppression
 from optout.models.requests import (
     CLOSED_STATUSES,
     RejectReason,
@@ -35,6 +35,7 @@ __all__ = [
     "Acknowledgement",
     "Dataset",
     "DatasetFeed",
+    "DatasetRelease",
     "DeletionJob",
     "EmailLog",
     "FeedEntry",

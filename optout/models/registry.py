@@ -8,6 +8,7 @@ Field names here are a contract: operators' scripts and later work rely on
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from optout.infra.links import is_web_link
 from optout.models.fields import ByteOrder, PlainJSONField
@@ -33,8 +34,37 @@ class Dataset(models.Model):
         return f"{self.name} ({self.release})" if self.release else self.name
 
     def refresh_photo_count(self) -> None:
-        self.photo_count = self.photos.filter(state=Photo.State.PRESENT).count()
+        self.photo_count = self.photos.filter(
+            state=Photo.State.PRESENT, last_seq__isnull=True
+        ).count()
         self.save(update_fields=["photo_count", "updated_at"])
+
+
+class DatasetRelease(models.Model):
+    """One release of a dataset as imported, numbered in import order (`seq`, from 1).
+
+    The numbers are what a photo's `first_seq` and `last_seq` count in, and the list
+    is what tells a newer release from one already imported: a label is new when no
+    release of the dataset has it yet. The highest number is the current release.
+    """
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="releases")
+    seq = models.PositiveIntegerField()
+    label = models.CharField(max_length=64, blank=True)
+    complete = models.BooleanField(
+        default=False,
+        help_text="Imported as the whole release: photos it did not list left the current one.",
+    )
+    imported_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["dataset", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["dataset", "seq"], name="release_seq_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dataset.slug} #{self.seq} ({self.label or 'no label'})"
 
 
 class Photo(models.Model):
@@ -75,7 +105,17 @@ class Photo(models.Model):
     # writes it, a deletion empties it, nothing queries inside it), and parsing it into
     # jsonb was a large part of a first import's COPY, where json only checks the text.
     extra = PlainJSONField(default=dict, blank=True, help_text="The rest of the manifest row.")
-    release = models.CharField(max_length=64, blank=True, help_text="Release last imported in.")
+    release = models.CharField(
+        max_length=64, blank=True, help_text="The release whose manifest last changed this row."
+    )
+    # The releases that listed the photo, as a range of DatasetRelease.seq: the one it
+    # came in with, and, once a complete release left it out, the last one that listed
+    # it. last_seq stays empty while the current release lists the photo, so a new
+    # release writes only the rows it adds, changes or leaves out, never all of them.
+    # A photo left out and listed again later reads as in every release in between.
+    # SmallIntegerField: no CHECK to validate over the whole table when it was added.
+    first_seq = models.SmallIntegerField(default=1)
+    last_seq = models.SmallIntegerField(null=True, blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.PRESENT)
     removed_at = models.DateTimeField(null=True, blank=True)
     # The request whose deletion job turned this row into a tombstone (the receipt).

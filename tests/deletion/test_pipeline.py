@@ -215,7 +215,7 @@ def test_reimporting_the_original_manifest_brings_no_removed_photo_back(
     approve(request, django_capture_on_commit_callbacks)
     run_all(run_tasks, django_capture_on_commit_callbacks)
 
-    summary = dataset_import(slug="faces", path=manifest, release="1")
+    summary = dataset_import(slug="faces", path=manifest, release="1", force=True)
 
     assert summary.skipped_removed == 3
     assert "skipped: previously removed or suppressed" in "\n".join(summary.lines())

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from pytest_django.fixtures import Settings
 
-from optout.models import Dataset, Photo
+from optout.models import Dataset, DatasetRelease, Photo
 from tests.support.manifests import ffhq_file, write, yfcc_file, yfcc_row
 
 pytestmark = pytest.mark.django_db
@@ -71,6 +71,12 @@ def test_the_options_name_the_dataset_and_place_the_rejects(tmp_path: Path) -> N
     assert str(rejects) in output
 
 
+def count(output: str, label: str) -> int:
+    """The figure the summary gives for `label`."""
+    (line,) = [line for line in output.splitlines() if line.strip().startswith(label)]
+    return int(line.split()[-1].replace(",", ""))
+
+
 def test_a_second_run_reports_updates(tmp_path: Path) -> None:
     url = "https://www.flickr.com/photos/12345678@N01/"
     path = ffhq_file(tmp_path / "ffhq-dataset-v2.json", [url + "1/", url + "2/"])
@@ -80,7 +86,11 @@ def test_a_second_run_reports_updates(tmp_path: Path) -> None:
 
     assert output.startswith("Imported ffhq (release v2)")
     assert "ffhq now has 2 photos present." in output
-    assert set(Photo.objects.values_list("release", flat=True)) == {"v2"}
+    # The same rows again: nothing to write.
+    assert (count(output, "updated"), count(output, "unchanged")) == (0, 2)
+    releases = DatasetRelease.objects.filter(dataset__slug="ffhq")
+    assert list(releases.values_list("seq", "label")) == [(1, ""), (2, "v2")]
+    assert not Photo.objects.filter(last_seq__isnull=False).exists()
 
 
 @pytest.mark.parametrize(

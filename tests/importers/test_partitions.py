@@ -256,7 +256,7 @@ def test_two_imports_of_one_dataset_at_once_load_it_once_and_merge_once(
     def run() -> None:
         try:
             start.wait()
-            summaries.append(import_file(path, release="1.0"))
+            summaries.append(import_file(path))
         except BaseException as exc:
             errors.append(exc)
         finally:
@@ -269,7 +269,7 @@ def test_two_imports_of_one_dataset_at_once_load_it_once_and_merge_once(
         thread.join(60)
 
     assert not errors
-    assert sorted((s.imported, s.updated) for s in summaries) == [(0, 300), (300, 0)]
+    assert sorted((s.imported, s.unchanged) for s in summaries) == [(0, 300), (300, 0)]
     assert Photo.objects.filter(dataset=dataset).count() == 300
     assert [
         name for name in partitions_of_photos() if name.startswith("optout_photo_dataset_")

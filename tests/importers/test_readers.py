@@ -352,7 +352,7 @@ def test_the_same_file_twice_gives_the_same_rows(tmp_path: Path) -> None:
 
     summary = import_file(path)
 
-    assert (summary.imported, summary.updated) == (0, 5)
+    assert (summary.imported, summary.updated, summary.unchanged) == (0, 0, 5)
     assert Photo.objects.count() == 5
     assert Dataset.objects.get(slug="dif").release == "1.0"
 

@@ -202,11 +202,20 @@ def test_it_answers_in_json_when_asked_by_header(client: Client, owner_photos: l
                 "name": "Diversity in Faces",
                 "release": "1.0",
                 "count": 2,
+                "earlier": 0,
                 "removed": 1,
             },
-            {"slug": "ffhq", "name": "FFHQ", "release": "2019", "count": 1, "removed": 0},
+            {
+                "slug": "ffhq",
+                "name": "FFHQ",
+                "release": "2019",
+                "count": 1,
+                "earlier": 0,
+                "removed": 0,
+            },
         ],
         "total": 3,
+        "earlier": 0,
     }
 
 
@@ -220,8 +229,20 @@ def test_it_answers_a_photo_in_json_when_asked_by_parameter(
         "kind": "photo",
         "photo_id": 5123456783,
         "datasets": [
-            {"slug": "dif", "name": "Diversity in Faces", "release": "1.0", "state": "removed"},
-            {"slug": "ffhq", "name": "FFHQ", "release": "2019", "state": "absent"},
+            {
+                "slug": "dif",
+                "name": "Diversity in Faces",
+                "release": "1.0",
+                "state": "removed",
+                "earlier": False,
+            },
+            {
+                "slug": "ffhq",
+                "name": "FFHQ",
+                "release": "2019",
+                "state": "absent",
+                "earlier": False,
+            },
         ],
         "in_any": False,
     }

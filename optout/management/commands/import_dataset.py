@@ -19,7 +19,9 @@ class Command(BaseCommand):
     help = (
         "Import a dataset manifest (YFCC100M metadata, CSV, JSON lines or FFHQ JSON; "
         "plain, gzip, bzip2 or xz) into the dataset SLUG, creating it when new. "
-        "Re-importing updates photos in place and never brings back a removed one."
+        "Re-importing updates photos in place and never brings back a removed one. "
+        "With --release R --complete the file is the whole of release R: the dataset's "
+        "photos it does not list stay, as in earlier releases only."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -28,7 +30,23 @@ class Command(BaseCommand):
         parser.add_argument(
             "--format", default="auto", choices=("auto", *FORMATS), help="Default: detect."
         )
-        parser.add_argument("--release", default="", help="Release of the dataset, e.g. 1.0.")
+        parser.add_argument(
+            "--release",
+            default="",
+            help="A new release of the dataset, e.g. 2.0; one already imported is refused "
+            "(see --force). Without it, the photos are added to the current release.",
+        )
+        parser.add_argument(
+            "--complete",
+            action="store_true",
+            help="The file is the whole of --release: photos it does not list leave the "
+            "current release (they stay in earlier ones, and removable).",
+        )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Import a --release the dataset already imported, as its newest release.",
+        )
         parser.add_argument("--name", default="", help="Dataset name shown to people.")
         parser.add_argument("--description", default="", help="Dataset description.")
         parser.add_argument("--source", default="", help="Where the photos came from.")
@@ -57,6 +75,8 @@ class Command(BaseCommand):
                 source=options["source"],
                 rejects=options["rejects"],
                 progress=progress if bar is not None else None,
+                complete=options["complete"],
+                force=options["force"],
             )
         except ImportProblem as problem:
             raise CommandError(str(problem)) from problem
