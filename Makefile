@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: run test check lint typecheck format check-python demo bench-import bench-lookup bench-deletion bench-removals bench-pictures clean
+.PHONY: run test check lint typecheck format check-python demo messages messages-compile bench-import bench-lookup bench-deletion bench-removals bench-pictures clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null || { \
@@ -32,7 +32,7 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 run: export DEBUG ?= true
 run: export PORT := $(PORT)
 run: export PATH := $(abspath $(BIN)):$(PATH)
-run: $(VENV)/.runtime
+run: $(VENV)/.runtime messages-compile
 	$(BIN)/python manage.py migrate --no-input
 	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
 	$(BIN)/python manage.py load_demo
@@ -42,12 +42,24 @@ run: $(VENV)/.runtime
 	$(BIN)/honcho start -f Procfile.dev
 
 # The whole suite, browser and real-worker tests included: what CI runs.
-test: lint browser
+test: lint browser messages-compile
 	$(BIN)/python -m pytest
 
 # The quick loop: lint, imports, types, and every test that is neither e2e nor slow.
-check: lint
+check: lint messages-compile
 	$(BIN)/python -m pytest -m "not e2e and not slow"
+
+# The translations (docs/i18n.md). The compiled catalogues (.mo) are built here, never
+# committed; tests/test_i18n.py fails on any untranslated or fuzzy entry.
+messages-compile:
+	@bash .ci/gettext
+	@for po in locale/*/LC_MESSAGES/django.po; do msgfmt --check -o "$${po%.po}.mo" "$$po" || exit 1; done
+
+# Extract every string (Python, the emails' and admin's Django templates, the Jinja2
+# pages) and merge it into locale/<lang>/LC_MESSAGES/django.po; then translate the new ones.
+messages: $(VENV)/.dev
+	@bash .ci/gettext
+	bash devtools/messages.sh
 
 # A Chromium for the browser tests (tests/e2e), found or installed: see .ci/chromium.
 browser: tests/e2e/node_modules/axe-core/axe.min.js

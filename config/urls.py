@@ -1,5 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.i18n import set_language
 
 from optout.api import checks, licensees, openapi, removals
 from optout.api import pictures as picture_api
@@ -14,6 +16,10 @@ urlpatterns = [
     path(".well-known/tdmrep.json", policies.tdmrep_json, name="tdmrep_json"),
     path(".well-known/tdm-policy.json", policies.tdm_policy, name="tdm_policy"),
     path("favicon.ico", policies.favicon, name="favicon"),
+    # The footer's language switcher posts here; the choice is kept in a cookie. No CSRF
+    # token: at worst a forged post changes a visitor's language, and a token in every
+    # page's footer would give every visitor a cookie and every page a Vary: Cookie.
+    path("i18n/setlang/", csrf_exempt(set_language), name="set_language"),
     path("signin/flickr/", signin.flickr_signin, name="flickr_signin"),
     path("signin/flickr/callback/", signin.flickr_callback, name="flickr_callback"),
     path("signin/flickr/signout/", signin.flickr_signout, name="flickr_signout"),

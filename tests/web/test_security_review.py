@@ -29,6 +29,8 @@ CSRF_EXEMPT = {
     "licensee_feed",
     "licensee_acknowledgements",
     "picture",
+    # The footer's language switcher: a forged post can only change a visitor's language.
+    "set_language",
 }
 
 
