@@ -24,6 +24,7 @@ urlpatterns = [
     path("signin/flickr/callback/", signin.flickr_callback, name="flickr_callback"),
     path("signin/flickr/signout/", signin.flickr_signout, name="flickr_signout"),
     path("me/photos/", owner.my_photos, name="my_photos"),
+    path("me/photos/listing.json", owner.my_photos_listing, name="my_photos_listing"),
     path("r/<str:token>/", owner.request_status, name="request_status"),
     path("r/<str:token>/cancel/", owner.request_cancel, name="request_cancel"),
     path("r/<str:token>/receipt.csv", owner.request_receipt, name="request_receipt"),

@@ -27,6 +27,9 @@ TASK_NAMES = frozenset(
 # Hashing an import's pictures for the look-up by picture (optout/pictures/).
 PICTURES_HASH = "optout.tasks.pictures_hash"
 TASK_NAMES |= {PICTURES_HASH}
+# A signed-in owner's public photo list (optout/recheck/listing.py).
+LISTING_RUN = "optout.tasks.listing_run"
+TASK_NAMES |= {LISTING_RUN}
 
 
 def enqueue(name: str, *args: object, countdown: float = 0) -> bool:

@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.conf import settings
 
-from optout import deletion, licensees
+from optout import deletion, licensees, recheck
 from optout.notifications import emails
 from optout.pictures import dataset_pictures_hash
 from optout.privacy import retention
@@ -101,3 +101,20 @@ def acknowledgement_check(ack_id: int) -> int:
 @shared_task
 def acknowledgement_sweep() -> int:
     return licensees.acknowledgements_sweep()
+
+
+@shared_task
+def listing_run(listing_id: int) -> str:
+    """Read a signed-in owner's public photos on Flickr; a failure waits in its row."""
+    return recheck.listing_run(listing_id=listing_id)
+
+
+@shared_task
+def listing_sweep() -> int:
+    return recheck.listings_sweep()
+
+
+@shared_task
+def flickr_recheck() -> str:
+    """A slice of the background re-check of the owners' signals on Flickr."""
+    return recheck.recheck_tick()

@@ -4,6 +4,7 @@ cache, both under VAR_DIR. And beat's schedule of sweepers and daily passes."""
 
 from config.settings.base import VAR_DIR, env
 from config.settings.email import EMAIL_SWEEP_EVERY_SECONDS
+from config.settings.flickr import LISTING_SWEEP_EVERY_SECONDS, RECHECK_EVERY_SECONDS
 from config.settings.licensees import WEBHOOK_SWEEP_EVERY_SECONDS
 from config.settings.policy import DELETION_SWEEP_EVERY_SECONDS
 
@@ -65,4 +66,10 @@ CELERY_BEAT_SCHEDULE = {
     # Hourly; a licensee gets at most one digest or reminder a day (optout.licensees.digests).
     "licensee-digests": {"task": "optout.tasks.licensee_digests_send", "schedule": 3600.0},
     "acknowledgement-sweep": {"task": "optout.tasks.acknowledgement_sweep", "schedule": 300.0},
+    # The owners' signals on Flickr, a slice of the re-check's hourly share each time.
+    "flickr-recheck": {"task": "optout.tasks.flickr_recheck", "schedule": RECHECK_EVERY_SECONDS},
+    "listing-sweep": {
+        "task": "optout.tasks.listing_sweep",
+        "schedule": LISTING_SWEEP_EVERY_SECONDS,
+    },
 }

@@ -53,3 +53,18 @@ if FLICKR_SIGNIN_RESERVED_CALLS_PER_HOUR > FLICKR_CALLS_PER_HOUR:
 # How long Flickr's answer about a name (found or not) is kept: a day, so asking for
 # the same names again and again costs no Flickr calls.
 FLICKR_NAME_CACHE_SECONDS: int = env.int("FLICKR_NAME_CACHE_SECONDS", default=86400)
+
+# The sign-in listing (optout/recheck/listing.py): after a sign-in, the owner's public
+# photos are read to find theirs in datasets that name no owner. A later sign-in reads
+# them again once the last reading is older than this (or a dataset was imported since).
+FLICKR_LISTING_FRESH_SECONDS: int = env.int("FLICKR_LISTING_FRESH_SECONDS", default=86400)
+# Its sweeper: a listing still queued this long after its task was sent (a lost message,
+# a broker that was down), or running with a heartbeat this old (a killed worker), is
+# sent again. A listing that Flickr failed this many times in a row gives up.
+LISTING_REQUEUE_AFTER_SECONDS: int = env.int("LISTING_REQUEUE_AFTER_SECONDS", default=120)
+LISTING_STALE_AFTER_SECONDS: int = env.int("LISTING_STALE_AFTER_SECONDS", default=300)
+LISTING_SWEEP_EVERY_SECONDS: float = env.float("LISTING_SWEEP_EVERY_SECONDS", default=60.0)
+LISTING_MAX_ATTEMPTS: int = env.int("LISTING_MAX_ATTEMPTS", default=8)
+# The background re-check (optout/recheck/, docs/recheck.md) runs this often and spends,
+# each time, its share of FLICKR_RECHECK_CALLS_PER_HOUR for that many seconds.
+RECHECK_EVERY_SECONDS: float = env.float("RECHECK_EVERY_SECONDS", default=60.0)

@@ -1,5 +1,7 @@
 """optout's own policies: deadlines, approval, reminders, retention, rate limits, deletion."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from config.settings.base import env
 
 # Requests.
@@ -8,6 +10,15 @@ SITE_URL: str = env.str("SITE_URL", default="http://127.0.0.1:8000")
 REQUEST_DEADLINE_DAYS: int = env.int("REQUEST_DEADLINE_DAYS", default=30)
 # Verified owner requests go straight to the deletion queue; off: they wait in needs_review.
 AUTO_APPROVE_OWNER_REQUESTS: bool = env.bool("AUTO_APPROVE_OWNER_REQUESTS", default=True)
+# What the re-check does with an owner's own signals on Flickr (no_cv, a licence
+# change, a private or deleted photo, a deleted account): "remove" approves the request
+# it files at once; "review" leaves it in the maintainers' queue.
+RECHECK_POLICY: str = env.str("RECHECK_POLICY", default="remove")
+if RECHECK_POLICY not in ("remove", "review"):
+    raise ImproperlyConfigured(
+        f"RECHECK_POLICY is {RECHECK_POLICY!r}; it must be remove (act on an owner's signals "
+        "at once) or review (a maintainer approves each)."
+    )
 CONFIRM_REMINDER_AFTER_HOURS: int = env.int("CONFIRM_REMINDER_AFTER_HOURS", default=48)
 # Days after a request closes before optout.privacy.retention erases the requester's
 # email and words.

@@ -1,4 +1,4 @@
-"""A Flickr stand-in as a plain WSGI app: OAuth 1.0a endpoints and three REST methods.
+"""A Flickr stand-in as a plain WSGI app: OAuth 1.0a endpoints and the REST methods we call.
 
 Shaped like www.flickr.com/services/oauth/* and api.flickr.com/services/rest,
 with the answers (and the failures) Flickr gives, so our client is tested
@@ -26,14 +26,21 @@ from devtools.flickr_simulator.directory import (
     Account,
     Directory,
     MemoryDirectory,
+    SimPhoto,
     minted_nsid,
 )
+from devtools.flickr_simulator.switches import Switches
 from devtools.flickr_simulator.validator import SimulatorValidator
 
 log = logging.getLogger("devtools.flickr_simulator")
 
 StartResponse = Callable[..., Any]
-FAULTS = ("timeout", "500", "unavailable", "ratelimit")
+FAULTS = ("timeout", "500", "unavailable", "ratelimit", "malformed")
+# Faults that can stay on (`fault_mode`) until switched off: every REST call fails
+# that way. "down" closes the connection unanswered (served by RunningSimulator or
+# serve_forever); "slow" answers after `slow_seconds`.
+FAULT_MODES = ("", "down", "slow", *FAULTS)
+MAX_PER_PAGE = 500
 PHOTO_ID_RE = re.compile(r"^[0-9]{1,19}$")
 PROFILE_URL_RE = re.compile(
     r"^https?://(?:www\.)?flickr\.com/(?:photos|people)/(?P<alias>[^/?#]+)/?", re.IGNORECASE
@@ -51,8 +58,10 @@ class FlickrSimulator:
 
     `fail_next(kind)` makes the next matching request fail the way Flickr can:
     "timeout" (no answer until the client gives up), "500", "unavailable"
-    (code 105 on REST, HTTP 503 on OAuth) or "ratelimit" (HTTP 429).
-    `slow_seconds` delays every answer.
+    (code 105 on REST, HTTP 503 on OAuth), "ratelimit" (HTTP 429) or "malformed"
+    (a 200 whose body is not JSON). `slow_seconds` delays every answer;
+    `fault_mode` makes every REST call fail one way until it is set back to "".
+    `switches` are what owners did on Flickr (tags, licences, private, deleted).
     """
 
     def __init__(
@@ -63,8 +72,11 @@ class FlickrSimulator:
         accounts: Iterable[Account] = (),
         photos: Iterable[tuple[int, str, str]] = (),
         directory: Directory | None = None,
+        switches: Switches | None = None,
     ) -> None:
         self.directory: Directory = directory or MemoryDirectory(tuple(accounts), tuple(photos))
+        self.switches = switches or Switches()
+        self.fault_mode = ""
         self.validator = SimulatorValidator(api_key=api_key, api_secret=api_secret)
         self._request_token_endpoint = RequestTokenEndpoint(self.validator)
         self._authorization_endpoint = AuthorizationEndpoint(self.validator)
@@ -102,8 +114,21 @@ class FlickrSimulator:
         with self._lock:
             self._faults.extend(Fault(kind, path) for _ in range(times))
 
+    def set_fault_mode(self, mode: str) -> None:
+        if mode not in FAULT_MODES:
+            raise ValueError(
+                f"Unknown fault mode {mode!r}; choose one of {', '.join(FAULT_MODES)}."
+            )
+        self.fault_mode = mode
+        if mode != "timeout":
+            self.release()
+
+    @property
+    def down(self) -> bool:
+        return self.fault_mode == "down"
+
     def reset(self) -> None:
-        """Forget faults, delays, call log and tokens; release parked requests."""
+        """Forget faults, delays, call log, tokens and switches; release parked requests."""
         self._wake.set()
         with self._lock:
             self._faults.clear()
@@ -111,6 +136,8 @@ class FlickrSimulator:
             self._minted.clear()
             self._wake = threading.Event()
         self.slow_seconds = 0.0
+        self.fault_mode = ""
+        self.switches = Switches()
         with self.validator.lock:
             self.validator.request_tokens.clear()
             self.validator.access_tokens.clear()
@@ -131,16 +158,21 @@ class FlickrSimulator:
         params = dict(parse_qsl(environ.get("QUERY_STRING", ""), keep_blank_values=True))
         if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
             params.update(parse_qsl(body, keep_blank_values=True))
+        if path.startswith("/simulator"):
+            return self._control(method, params, start_response)
         with self._lock:
             self.calls.append((path, params.get("method", "")))
             fault = next((f for f in self._faults if path.startswith(f.path)), None)
             if fault:
                 self._faults.remove(fault)
             wake = self._wake
+        mode = self.fault_mode if path.startswith("/services/rest") else ""
         if self.slow_seconds:
             wake.wait(self.slow_seconds)
         if fault:
             return self._fault(fault.kind, path, wake, start_response)
+        if mode and mode not in ("slow", "down"):
+            return self._fault(mode, path, wake, start_response)
 
         routes = {
             "/services/oauth/request_token": self._request_token,
@@ -165,6 +197,8 @@ class FlickrSimulator:
             return _respond(start_response, 504, "text/plain", "Gateway Timeout")
         if kind == "500":
             return _respond(start_response, 500, "text/html", "<h1>500 Internal Server Error</h1>")
+        if kind == "malformed":
+            return _respond(start_response, 200, "application/json", '{"stat": "ok", "photo')
         if kind == "ratelimit":
             return _respond(
                 start_response,
@@ -177,6 +211,92 @@ class FlickrSimulator:
         if path.startswith("/services/rest"):
             return _json(start_response, _fail(105, "Service currently unavailable"))
         return _respond(start_response, 503, "text/plain", "oauth_problem=service_unavailable")
+
+    # -- the switches page (make run) -------------------------------------------------
+    def _control(
+        self, method: str, params: dict[str, str], start_response: StartResponse
+    ) -> list[bytes]:
+        """/simulator/: what owners did on Flickr, and Flickr's fault modes, by hand."""
+        message = ""
+        if method == "POST":
+            try:
+                message = self._switch(params)
+            except ValueError as problem:
+                message = str(problem)
+        on = self.switches.describe()
+        modes = "".join(
+            f'<option value="{m}"{" selected" if m == self.fault_mode else ""}>'
+            f"{m or 'none: answer normally'}</option>"
+            for m in FAULT_MODES
+        )
+        body = f"""
+<p class="note">What owners did on Flickr since the datasets were made. The site's
+background re-check (and <code>manage.py recheck_flickr</code>) finds these.</p>
+{f'<p class="error" role="status">{html.escape(message)}</p>' if message else ""}
+<h2>Switches on</h2>
+<ul>{"".join(f"<li>{html.escape(line)}</li>" for line in on) or "<li>None.</li>"}</ul>
+<form method="post" action="/simulator/">
+  <fieldset><legend>A photo</legend>
+  <label for="photo_id">Photo id</label> <input id="photo_id" name="photo_id" type="text">
+  <label for="value">Tag or licence id</label>
+  <input id="value" name="value" type="text" value="no_cv">
+  <p><button name="action" value="tag">Add the tag</button>
+  <button name="action" value="relicense">Change the licence</button>
+  <button name="action" value="private">Make it private</button>
+  <button name="action" value="delete">Delete it</button></p></fieldset>
+</form>
+<form method="post" action="/simulator/">
+  <fieldset><legend>An account</legend>
+  <label for="nsid">NSID</label> <input id="nsid" name="nsid" type="text">
+  <button name="action" value="delete_account">Delete the account</button></fieldset>
+</form>
+<form method="post" action="/simulator/">
+  <fieldset><legend>Flickr's health</legend>
+  <label for="mode">Every REST call</label> <select id="mode" name="mode">{modes}</select>
+  <button name="action" value="fault">Set</button></fieldset>
+</form>
+<form method="post" action="/simulator/">
+  <button name="action" value="clear">Switch everything off</button>
+</form>"""
+        return _page(start_response, 200, "Flickr simulator: switches", body)
+
+    def _switch(self, params: dict[str, str]) -> str:
+        action = params.get("action", "")
+        value = params.get("value", "").strip()
+        if action == "clear":
+            self.switches.clear()
+            self.set_fault_mode("")
+            return "Every switch is off."
+        if action == "fault":
+            self.set_fault_mode(params.get("mode", ""))
+            if self.fault_mode == "slow" and not self.slow_seconds:
+                self.slow_seconds = 3.0
+            elif self.fault_mode != "slow":
+                self.slow_seconds = 0.0
+            return f"Fault mode: {self.fault_mode or 'none'}."
+        if action == "delete_account":
+            nsid = params.get("nsid", "").strip()
+            if not NSID_RE.match(nsid):
+                raise ValueError(f"{nsid!r} is not an NSID (like 12345678@N01).")
+            self.switches.delete_account(nsid)
+            return f"Account {nsid} deleted."
+        photo_id = params.get("photo_id", "").strip()
+        if not PHOTO_ID_RE.match(photo_id):
+            raise ValueError(f"{photo_id!r} is not a photo id (all digits).")
+        number = int(photo_id)
+        if action == "tag":
+            self.switches.tag(number, value or "no_cv")
+        elif action == "relicense":
+            if not value.isdigit():
+                raise ValueError("A licence is Flickr's number for it (0: All Rights Reserved).")
+            self.switches.relicense(number, int(value))
+        elif action == "private":
+            self.switches.make_private(number)
+        elif action == "delete":
+            self.switches.delete_photo(number)
+        else:
+            raise ValueError(f"Unknown action {action!r}.")
+        return f"Photo {number}: {action} done."
 
     # -- OAuth ----------------------------------------------------------------------
     def _request_token(
@@ -348,7 +468,85 @@ access to your Flickr account.</p>
             return self._find_by_username(params.get("username", ""))
         if name == "flickr.photos.getInfo":
             return self._get_info(params.get("photo_id", ""))
+        if name == "flickr.people.getInfo":
+            return self._people_info(params.get("user_id", ""))
+        if name == "flickr.people.getPublicPhotos":
+            return self._public_photos(params)
         return _fail(112, f'Method "{name}" not found')
+
+    def _account_alive(self, nsid: str) -> Account | None:
+        if not NSID_RE.match(nsid) or self.switches.account_gone(nsid):
+            return None
+        found = self.directory.account_by_nsid(nsid) or self._minted_account(nsid=nsid)
+        if found is None and self.directory.photos_of(nsid):
+            found = Account(nsid=nsid, username="")
+        return found
+
+    def _people_info(self, nsid: str) -> dict[str, Any]:
+        account = self._account_alive(nsid.strip())
+        if account is None:
+            return _fail(1, "User not found")
+        count = sum(1 for p in self._photos_now(account.nsid) if p.public)
+        return {
+            "person": {
+                "id": account.nsid,
+                "nsid": account.nsid,
+                "ispro": 0,
+                "path_alias": account.path_alias or None,
+                "username": {"_content": account.username},
+                "realname": {"_content": account.fullname},
+                "photos": {"count": {"_content": count}},
+            },
+            "stat": "ok",
+        }
+
+    def _photos_now(self, nsid: str) -> list[SimPhoto]:
+        now = (self.switches.apply(p) for p in self.directory.photos_of(nsid))
+        return [p for p in now if p is not None]
+
+    def _public_photos(self, params: dict[str, str]) -> dict[str, Any]:
+        nsid = params.get("user_id", "").strip()
+        account = self._account_alive(nsid)
+        if account is None:
+            return _fail(1, "User not found")
+        try:
+            per_page = min(max(int(params.get("per_page") or 100), 1), MAX_PER_PAGE)
+            page = max(int(params.get("page") or 1), 1)
+        except ValueError:
+            return _fail(3, "Invalid page or per_page")
+        extras = {e.strip() for e in params.get("extras", "").split(",") if e.strip()}
+        public = [p for p in self._photos_now(nsid) if p.public]
+        pages = (len(public) + per_page - 1) // per_page
+        chosen = public[(page - 1) * per_page : page * per_page]
+        photos = []
+        for photo in chosen:
+            item: dict[str, Any] = {
+                "id": str(photo.id),
+                "owner": nsid,
+                "secret": photo.secret,
+                "server": photo.server,
+                "farm": 66,
+                "title": photo.title,
+                "ispublic": 1,
+                "isfriend": 0,
+                "isfamily": 0,
+            }
+            if "license" in extras:
+                item["license"] = str(photo.license)
+            if "tags" in extras:
+                # Listings give tags in Flickr's clean form only.
+                item["tags"] = " ".join(clean_tag(t) for t in photo.tags)
+            photos.append(item)
+        return {
+            "photos": {
+                "page": page,
+                "pages": pages,
+                "perpage": per_page,
+                "total": len(public),
+                "photo": photos,
+            },
+            "stat": "ok",
+        }
 
     def _lookup_user(self, url: str) -> dict[str, Any]:
         match = PROFILE_URL_RE.match(url.strip())
@@ -384,16 +582,29 @@ access to your Flickr account.</p>
 
     def _get_info(self, photo_id: str) -> dict[str, Any]:
         photo = self.directory.photo(int(photo_id)) if PHOTO_ID_RE.match(photo_id) else None
-        if photo is None:
+        photo = self.switches.apply(photo)
+        # With a key only, Flickr says the same of a private photo as of a deleted one.
+        if photo is None or not photo.public:
             return _fail(1, f'Photo "{photo_id}" not found (invalid ID)')
         owner_path = photo.owner_path_alias or photo.owner_nsid
+        tags = [
+            {
+                "id": f"{photo.owner_nsid}-{photo.id}-{n}",
+                "author": photo.owner_nsid,
+                "authorname": photo.owner_username,
+                "raw": raw,
+                "_content": clean_tag(raw),
+                "machine_tag": 0,
+            }
+            for n, raw in enumerate(photo.tags)
+        ]
         return {
             "photo": {
                 "id": str(photo.id),
-                "secret": "0123456789",
-                "server": "65535",
+                "secret": photo.secret,
+                "server": photo.server,
                 "farm": 66,
-                "license": "4",
+                "license": str(photo.license),
                 "media": "photo",
                 "owner": {
                     "nsid": photo.owner_nsid,
@@ -405,6 +616,7 @@ access to your Flickr account.</p>
                 "title": {"_content": photo.title},
                 "description": {"_content": ""},
                 "visibility": {"ispublic": 1, "isfriend": 0, "isfamily": 0},
+                "tags": {"tag": tags},
                 "urls": {
                     "url": [
                         {
@@ -419,6 +631,11 @@ access to your Flickr account.</p>
 
 
 # -- helpers -----------------------------------------------------------------------
+def clean_tag(raw: str) -> str:
+    """A tag as Flickr lists it: lower case, without spaces or punctuation."""
+    return "".join(char for char in raw.lower() if char.isalnum())
+
+
 def _read_body(environ: dict[str, Any]) -> str:
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)

@@ -4,8 +4,8 @@ import logging
 import socket
 import socketserver
 import threading
-from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+from typing import IO, Any, cast
+from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer, make_server
 
 from devtools.flickr_simulator.app import FlickrSimulator
 
@@ -26,6 +26,29 @@ class _ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
 class _QuietHandler(WSGIRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         log.info("Simulated Flickr: " + format, *args)
+
+    def handle(self) -> None:
+        """WSGIRequestHandler.handle, but a REST call while the app is "down" gets its
+        connection closed unanswered, as when Flickr is unreachable (the switches page
+        still answers, so the mode can be turned off)."""
+        self.raw_requestline = self.rfile.readline(65537)
+        if len(self.raw_requestline) > 65536:
+            self.requestline = self.request_version = self.command = ""
+            self.send_error(414)
+            return
+        if not self.parse_request():
+            return
+        app = self.server.get_app()  # type: ignore[attr-defined]
+        if getattr(app, "down", False) and self.path.startswith("/services/"):
+            self.close_connection = True
+            return
+        # cast: the stubs type wfile as BufferedIOBase; it is the socket's binary file.
+        wfile = cast(IO[bytes], self.wfile)
+        handler = ServerHandler(
+            self.rfile, wfile, self.get_stderr(), self.get_environ(), multithread=False
+        )
+        handler.request_handler = self  # type: ignore[attr-defined]
+        handler.run(app)
 
 
 class RunningSimulator:

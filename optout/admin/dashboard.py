@@ -10,7 +10,7 @@ from django.db.models import Count, F, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from optout import licensees
+from optout import licensees, recheck
 from optout.models import CLOSED_STATUSES, EmailLog, RemovalRequest
 
 S = RemovalRequest.Status
@@ -156,4 +156,6 @@ def dashboard_figures(now: datetime | None = None) -> dict[str, object]:
         "deadline_days": settings.REQUEST_DEADLINE_DAYS,
         "licensees": licensees.licensees_summary(now),
         "ack_days": settings.LICENSEE_ACK_DAYS,
+        # The background re-check of the owners' signals on Flickr (optout/recheck/).
+        "recheck": recheck.recheck_figures(),
     }

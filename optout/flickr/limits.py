@@ -133,6 +133,16 @@ def _count_call(purpose: Purpose) -> None:
         raise _share_spent(purpose, until_next_hour) if held else _busy(until_next_hour)
 
 
+def budget_used(purpose: Purpose) -> int:
+    """Calls `purpose` spent in this clock hour (0 when the cache cannot say)."""
+    window = int(time.time() // HOUR)
+    try:
+        return int(cache.get(_cache_key(f"calls:{window}:{purpose}"), 0))
+    except Exception:
+        log.warning("Flickr call budget not read: the cache is unavailable", exc_info=True)
+        return 0
+
+
 def _held_for_others(purpose: Purpose, window: int) -> int:
     """Calls the other purposes' reserves still hold back this hour."""
     reserves = {

@@ -6,8 +6,10 @@ is a contract: operators' scripts rely on it.
 - outbox: EmailLog and DeletionJob, the rows that make background work durable.
 - pictures: PictureHash, the perceptual hashes of the datasets' stored pictures.
 - licensees: who holds a copy of a dataset, the removal feed, acknowledgements, webhooks.
+- flickr: a signed-in owner's photo listing, the re-check's passes, owners and signals.
 """
 
+from optout.models.flickr import FlickrSignal, PhotoListing, RecheckOwner, RecheckPass
 from optout.models.licensees import (
     Acknowledgement,
     DatasetFeed,
@@ -39,11 +41,15 @@ __all__ = [
     "DeletionJob",
     "EmailLog",
     "FeedEntry",
+    "FlickrSignal",
     "Licensee",
     "LicenseeDataset",
     "LicenseeNotice",
     "Photo",
+    "PhotoListing",
     "PictureHash",
+    "RecheckOwner",
+    "RecheckPass",
     "RejectReason",
     "RemovalRequest",
     "RequestEvent",

@@ -29,6 +29,8 @@ class RemovalRequest(models.Model):
     class Kind(models.TextChoices):
         OWNER = "owner", "owner"
         SHOWN = "shown_in_photo", "shown in photo"
+        # Filed by the re-check for what the owner did on Flickr (optout.recheck).
+        FLICKR_SIGNAL = "flickr_signal", "Flickr signal"
 
     class Status(models.TextChoices):
         PENDING_EMAIL = "pending_email", "waiting for email confirmation"
@@ -164,6 +166,7 @@ class RequestEvent(models.Model):
         EMAIL_COMPLAINED = "email_complained", "spam complaint"
         EMAIL_FAILED = "email_failed", "email failed"
         JOINED = "joined", "photos added"
+        SIGNAL = "flickr_signal", "signal on Flickr"
         NOTE = "note", "internal note"
 
     request = models.ForeignKey(RemovalRequest, on_delete=models.CASCADE, related_name="events")

@@ -62,6 +62,8 @@ KINDS = (
     *STATUS_NEWS.values(),
     # Every organisation holding a copy confirmed the deletion (optout.licensees.copies).
     "downstream_done",
+    # The one note about a request the re-check filed for the owner's signals on Flickr.
+    "flickr_signal",
 )
 # Messages that ask for confirmation, and so may go to an unconfirmed address.
 ASKS_FOR_CONFIRMATION = frozenset(
@@ -135,6 +137,8 @@ def _send_now(entry_pk: int, request_id: int, kind: str) -> None:
 def status_news_enqueue(*, removal: RemovalRequest) -> None:
     """After a state change: tell a confirmed requester, if the new state is news."""
     kind = STATUS_NEWS.get(removal.status)
+    if removal.kind == RemovalRequest.Kind.FLICKR_SIGNAL:
+        return  # nobody filed it: one note at filing (flickr_signal), no news after
     if kind and removal.email and removal.email_confirmed:
         email_enqueue(removal=removal, kind=kind)
 

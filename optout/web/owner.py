@@ -7,14 +7,14 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Page, Paginator
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from optout import licensees, secret_links, workflow
+from optout import licensees, recheck, secret_links, workflow
 from optout.infra.csvfile import csv_lines
 from optout.infra.ratelimit import rate_limit
 from optout.lookup import base58_encode
@@ -196,8 +196,27 @@ def _photos_page(
         "selected": set(selection["ids"]),
         "selection": selection,
         "form": form,
+        # Their public photos on Flickr, read since sign-in (datasets of links).
+        "listing": recheck.listing_progress(nsid=signin.nsid),
     }
     return render(request, "optout/my_photos.html", context, status=status)
+
+
+@never_cache
+@require_http_methods(["GET", "HEAD"])
+def my_photos_listing(request: HttpRequest) -> JsonResponse:
+    """How far the reading of the owner's public photos on Flickr has come, for the
+    page's script (static/optout/listing.js); without it, a refresh shows the same."""
+    try:
+        signin = signed_in(request)
+    except SignInExpired as expired:
+        return JsonResponse({"error": expired.message}, status=403)
+    if signin is None:
+        return JsonResponse({"error": "Sign in with Flickr first."}, status=403)
+    progress = recheck.listing_progress(nsid=signin.nsid)
+    total = selectors.owner_photos(nsid=signin.nsid).count()
+    body = progress.as_json() if progress else {"status": "none", "done": True}
+    return JsonResponse({**body, "total": total})
 
 
 def _status_link(token: str) -> RequestLink:

@@ -24,7 +24,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from optout import flickr
+from optout import flickr, recheck
 from optout.infra.ratelimit import rate_limit
 
 log = logging.getLogger(__name__)
@@ -260,6 +260,8 @@ def flickr_callback(request: HttpRequest) -> HttpResponse:
     }
     request.session[USED_KEY] = _digest(pending["oauth_token"])
     log.info("Signed in with Flickr as %s", identity.nsid)
+    # Their public photos, read in the background: they find theirs in datasets of links.
+    recheck.listing_start(nsid=identity.nsid, username=identity.username)
     return HttpResponseRedirect(pending.get("next") or _default_next())
 
 

@@ -56,6 +56,12 @@ def flickr_sim(flickr_server: RunningSimulator, settings: Settings) -> Iterator[
     sim.reset()
 
 
+def directory(sim: FlickrSimulator) -> MemoryDirectory:
+    """The test simulator's accounts and photos, to add to."""
+    assert isinstance(sim.directory, MemoryDirectory)
+    return sim.directory
+
+
 # Walking the sign-in by hand: our views, then the simulator's page, then back.
 
 
