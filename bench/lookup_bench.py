@@ -22,9 +22,11 @@ What it does, and undoes:
    limit's counters) is Redis at --redis-url (default: REDIS_URL), as in
    production; without one, the local file cache;
 4. prints requests/s, p50/p99 latency and CPU per request (gunicorn plus the
-   bench database's PostgreSQL backends) of each, and the ratio (target: the
-   look-up at least 0.7 x the baseline); the CPU ratio is the steadier figure
-   on a machine that other work shares; exits 1 below the target or on any
+   bench database's PostgreSQL backends) of each, and the ratio to the
+   baseline, as a figure (its 0.7 target is retired, issue 13); the CPU ratio
+   is the steadier figure on a machine that other work shares. The target is
+   capacity: at least 400 look-ups/s with p99 under 250 ms at 32 connections
+   (bench/scale_bench.py checks it at 10M photos); exits 1 below it or on any
    non-2xx answer or socket error;
 5. stops gunicorn, drops the database (unless --keep) and its temp folder.
 
@@ -58,7 +60,9 @@ sys.path.insert(0, str(ROOT))
 from optout.infra.owner_keys import owner_key  # noqa: E402 (the app's hash, for the suppressions)
 
 BIN = ROOT / ".venv" / "bin"
-TARGET_RATIO = 0.7
+# Retired (issue 13): the look-up / trivial ratio stays in the output as a figure.
+RETIRED_RATIO = 0.7
+CAPACITY_RPS, CAPACITY_P99_MS = 400, 250
 OWNER_KEY_SECRET = "lookup-bench-only-owner-key"  # noqa: S105 (a bench database's, not a secret)
 DATASETS = [
     ("diversity-in-faces", "Diversity in Faces", "1.0"),
@@ -523,8 +527,15 @@ def _report(trivial: WrkResult, lookup: WrkResult, home: WrkResult | None) -> in
         )
         if result.errors:
             print(f"  {name} errors: {result.errors}")
-    verdict = "meets" if ratio >= TARGET_RATIO else "MISSES"
-    print(f"\nratio look-up / trivial: {ratio:.2f} ({verdict} the {TARGET_RATIO} target)")
+    print(
+        f"\nratio look-up / trivial: {ratio:.2f} (a figure: the {RETIRED_RATIO} target is retired)"
+    )
+    capacity = lookup.requests_per_second >= CAPACITY_RPS and lookup.p99_ms < CAPACITY_P99_MS
+    print(
+        f"capacity: {lookup.requests_per_second:,.0f} look-ups/s, p99 {lookup.p99_ms:.0f} ms "
+        f"({'meets' if capacity else 'MISSES'} >= {CAPACITY_RPS}/s with p99 < "
+        f"{CAPACITY_P99_MS} ms)"
+    )
     cpu_ratio = trivial.cpu_ms_per_request / lookup.cpu_ms_per_request
     print(
         f"ratio by CPU per request (gunicorn + PostgreSQL): {cpu_ratio:.2f} "
@@ -533,7 +544,7 @@ def _report(trivial: WrkResult, lookup: WrkResult, home: WrkResult | None) -> in
     if home:
         home_ratio = home.requests_per_second / trivial.requests_per_second
         print(f"ratio home page / trivial: {home_ratio:.2f} (for scale: the same page, no look-up)")
-    failed = ratio < TARGET_RATIO or trivial.errors or lookup.errors
+    failed = not capacity or trivial.errors or lookup.errors
     return 1 if failed else 0
 
 

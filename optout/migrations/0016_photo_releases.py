@@ -43,7 +43,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="photo",
             name="first_seq",
-            field=models.SmallIntegerField(default=1),
+            field=models.SmallIntegerField(db_default=1, default=1),
         ),
         migrations.AddField(
             model_name="photo",

@@ -114,7 +114,8 @@ class Photo(models.Model):
     # release writes only the rows it adds, changes or leaves out, never all of them.
     # A photo left out and listed again later reads as in every release in between.
     # SmallIntegerField: no CHECK to validate over the whole table when it was added.
-    first_seq = models.SmallIntegerField(default=1)
+    # The database default keeps INSERTs that do not name it (scripts, benches) working.
+    first_seq = models.SmallIntegerField(default=1, db_default=1)
     last_seq = models.SmallIntegerField(null=True, blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.PRESENT)
     removed_at = models.DateTimeField(null=True, blank=True)
