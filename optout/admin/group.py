@@ -23,6 +23,7 @@ PERMISSIONS: list[tuple[str, str]] = [
     ("emaillog", "view_emaillog"),
     ("photo", "view_photo"),
     ("dataset", "view_dataset"),
+    ("datasetrelease", "view_datasetrelease"),
     ("deletionjob", "view_deletionjob"),  # once the deletion pipeline's model exists
     # Licensees: registered and edited (manage), revoked but never deleted; their
     # webhook deliveries and attempts read-only.

@@ -41,6 +41,7 @@ from optout.admin.parts import (
     EventInline,
     NoteForm,
     OverdueFilter,
+    ReadOnlyInline,
     RejectForm,
     StateFilter,
     photo_grid,
@@ -48,6 +49,7 @@ from optout.admin.parts import (
 from optout.models import (
     CLOSED_STATUSES,
     Dataset,
+    DatasetRelease,
     DeletionJob,
     EmailLog,
     RemovalRequest,
@@ -439,7 +441,16 @@ class EmailLogAdmin(admin.ModelAdmin):
         return False
 
 
+class ReleaseInline(ReadOnlyInline):
+    """The releases as imported (import_dataset --release), newest last."""
+
+    model = DatasetRelease
+    fields = ("seq", "label", "complete", "imported_at")
+    readonly_fields = fields
+
+
 @admin.register(Dataset)
 class DatasetAdmin(admin.ModelAdmin):
     list_display = ("name", "slug", "release", "source", "photo_count", "updated_at")
     readonly_fields = ("photo_count", "created_at", "updated_at")
+    inlines = [ReleaseInline]
