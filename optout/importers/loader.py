@@ -11,7 +11,7 @@ removal keeps out), then inserts the new rows and updates the changed ones by
 id; a complete release then marks the photos it did not list as in earlier
 releases only (`Photo.last_seq`). A new release mostly repeats the last one,
 so the writes are a few per cent of the rows, where writing every row again
-cost ten times the COPY. On PostgreSQL a dataset's first
+cost many times the COPY (docs/performance.md). On PostgreSQL a dataset's first
 import (`fresh`) skips the staging table: its rows are COPYed straight into
 a new table that becomes the dataset's partition of the photo table (see
 `partitions`), and are folded and filtered there, through a temporary view

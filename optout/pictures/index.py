@@ -13,8 +13,8 @@ newest hash time (two index look-ups; at most every CHECK_EVERY_SECONDS, and
 at once after this process hashed something), reads only the rows added since
 when that explains the change, and reads it all again otherwise (a re-hash).
 Counting the rows, which catches a deleted dataset and rows committed out of
-id order (two hashing runs at once), reads the whole table's index (60 ms at a
-million rows), so it is done every COUNT_EVERY_SECONDS only. A hash whose photo
+id order (two hashing runs at once), reads the whole table's index (a cost that
+grows with the table), so it is done every COUNT_EVERY_SECONDS only. A hash whose photo
 is gone is harmless meanwhile: the search reads the matched photos from the
 photo table, and a missing one matches nothing.
 """

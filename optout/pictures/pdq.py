@@ -48,7 +48,8 @@ SIDE: Final = 64  # what PDQ hashes
 # A JPEG is decoded at the smallest of 1/1, 1/2, 1/4, 1/8 that keeps this many pixels a side.
 DRAFT_SIDE: Final = 256
 # A HEIC is read from its embedded thumbnail when one is a scaled copy of the picture at
-# least this large (a phone's is 320 x 240): decoding 12 megapixels of HEVC takes 0.85 s.
+# least this large (a phone's is 320 x 240): decoding the full 12 megapixels of HEVC costs
+# far more (docs/pictures.md has both figures).
 HEIF_THUMBNAIL_SIDE: Final = 128
 HASH_BYTES: Final = 32
 
