@@ -43,9 +43,11 @@ class Scenario:
     note: str  # what the maintainer finds, for load_demo's summary
 
 
-def _owner_file(scenario: Scenario, *, confirm: bool = True) -> RemovalRequest:
+def _owner_file(
+    scenario: Scenario, *, confirm: bool = True, only_in: str | None = None
+) -> RemovalRequest:
     """An owner's request after signing in with Flickr, left for a maintainer."""
-    owner = _free_owner()
+    owner = _free_owner(only_in=only_in)
     with override_settings(AUTO_APPROVE_OWNER_REQUESTS=False):
         filed = filing.request_create(
             identity=filing.Identity(nsid=owner.nsid, username=owner.username),
@@ -105,8 +107,10 @@ def _failed_file(scenario: Scenario) -> RemovalRequest:
 
 
 def _completed_file(scenario: Scenario) -> RemovalRequest:
-    """Approved by the maintainer and deleted by the real pipeline: a receipt to download."""
-    removal = _owner_file(scenario)
+    """Approved by the maintainer and deleted by the real pipeline: a receipt to download.
+    An owner in FFHQ only: the demo licensee's Diversity in Faces feed, which its walk
+    (docs/licensees.md) follows, starts with nothing in it."""
+    removal = _owner_file(scenario, only_in=demo.FFHQ["slug"])
     review.request_approve(removal=removal, actor=MAINTAINER_ACTOR)
     for job_id in removal.deletion_jobs.values_list("pk", flat=True):
         job_run(job_id=job_id)  # its queued task later finds the job done
@@ -166,9 +170,10 @@ def _quiet(name: str) -> Iterator[None]:
         logger.disabled = was
 
 
-def _free_owner() -> demo.DemoOwner:
-    """The next demo owner with a few present photos, in no request yet and not one of
-    the owners load_demo suggests trying (their photos stay there to find)."""
+def _free_owner(*, only_in: str | None = None) -> demo.DemoOwner:
+    """The next demo owner with a few present photos (all in dataset `only_in`, if given),
+    in no request yet and not one of the owners load_demo suggests trying (their photos
+    stay there to find)."""
     taken = set(RemovalRequest.objects.exclude(owner_nsid="").values_list("owner_nsid", flat=True))
     taken |= set(
         Photo.objects.filter(requestphoto__isnull=False).values_list("owner_nsid", flat=True)
@@ -181,8 +186,15 @@ def _free_owner() -> demo.DemoOwner:
         .annotate(n=Count("id"))
         .values_list("owner_nsid", "n")
     )
+    elsewhere: set[str] = set()
+    if only_in:
+        elsewhere = set(
+            Photo.objects.filter(owner_nsid__in=candidates)
+            .exclude(dataset__slug=only_in)
+            .values_list("owner_nsid", flat=True)
+        )
     for nsid, owner in candidates.items():
-        if 3 <= counts.get(nsid, 0) <= 12:
+        if 3 <= counts.get(nsid, 0) <= 12 and nsid not in elsewhere:
             return owner
     raise LookupError("No demo owner left with a few photos to file a request for.")
 

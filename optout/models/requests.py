@@ -61,6 +61,9 @@ class RemovalRequest(models.Model):
     )
     email = models.EmailField(blank=True)
     email_confirmed_at = models.DateTimeField(null=True, blank=True)
+    # The language the request was filed in (a code of settings.LANGUAGES): every
+    # email about it is written in this one, whoever sends it.
+    language = models.CharField(max_length=8, default="en")
     deadline = models.DateTimeField()
     reject_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -35,10 +35,13 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 
 from optout import queue, secret_links
 from optout.models import EmailLog, RemovalRequest, RequestEvent, RequestLink
+from optout.notifications import wording
 
 log = logging.getLogger(__name__)
 
@@ -174,6 +177,8 @@ def _context(removal: RemovalRequest, kind: str) -> dict[str, object]:
         "site_url": settings.SITE_URL,
         "photo_count": removal.photos.count(),
         "deadline": removal.deadline,
+        # Lazy: written in the email's language, which render() switches to.
+        "reason": lazy_reason(removal.reject_reason),
     }
     if kind in ASKS_FOR_CONFIRMATION and not removal.email_confirmed:
         confirm_token = secret_links.link_mint(removal=removal, purpose=RequestLink.Purpose.CONFIRM)
@@ -190,10 +195,23 @@ def _context(removal: RemovalRequest, kind: str) -> dict[str, object]:
     return context
 
 
-def render(kind: str, context: dict[str, object]) -> tuple[str, str, str]:
-    subject = render_to_string(f"emails/{kind}-subject.txt", context).strip()
-    text = render_to_string(f"emails/{kind}-body.txt", context)
-    html = render_to_string(f"emails/{kind}-body.html", context)
+def _reason(text: str) -> str:
+    return wording.reason_in_language(text) if text else gettext("none given")
+
+
+lazy_reason = lazy(_reason, str)
+
+
+def render(kind: str, context: dict[str, object], language: str = "") -> tuple[str, str, str]:
+    """Subject, text and HTML of `kind`, written in `language` (default: the site's).
+
+    A worker or beat has no visitor's language: each email names its own, so one
+    about a request filed in Spanish is in Spanish whoever sends it.
+    """
+    with translation.override(language or settings.LANGUAGE_CODE):
+        subject = render_to_string(f"emails/{kind}-subject.txt", context).strip()
+        text = render_to_string(f"emails/{kind}-body.txt", context)
+        html = render_to_string(f"emails/{kind}-body.html", context)
     return " ".join(subject.split()), text, html
 
 
@@ -263,7 +281,7 @@ def email_deliver(*, request_id: int, kind: str) -> Outcome:
         # The links are committed before the provider has the message: they must
         # work the moment it arrives, and a provider that failed may still deliver it.
         with transaction.atomic():
-            subject, text, html = render(kind, _context(removal, kind))
+            subject, text, html = render(kind, _context(removal, kind), removal.language)
         message = EmailMultiAlternatives(subject, text, to=[removal.email])
         message.attach_alternative(html, "text/html")
         # ignore[attr-defined] twice: anymail reads tags and metadata off the message;

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from optout import lookup, secret_links, workflow
 from optout.models import (
@@ -58,8 +58,10 @@ def request_create(
     email: str,
     photo_ids: list[int] | None,
     future_releases: bool,
+    language: str = "",
 ) -> Filed:
     """File an owner's removal request: `photo_ids` None means every present photo.
+    `language`: the page's, which every email about it is written in.
 
     Photos already in an open request of the same owner are not filed twice:
     new photos join an open request that has not been approved yet, and a
@@ -109,6 +111,7 @@ def request_create(
             email=email,
             future_releases=future_releases,
             scope=RemovalRequest.Scope.ALL if photo_ids is None else RemovalRequest.Scope.SELECTED,
+            language=language_of(language),
         )
         _photos_add(removal, new)
         RequestEvent.objects.create(
@@ -133,6 +136,14 @@ def request_create(
                 why="Waiting for a maintainer: automatic approval is off.",
             )
         return Filed(removal, token, "created")
+
+
+def language_of(code: str) -> str:
+    """One of settings.LANGUAGES for `code` ("es-MX" → "es"); the default for none or another."""
+    try:
+        return translation.get_supported_language_variant(code or settings.LANGUAGE_CODE)
+    except LookupError:
+        return settings.LANGUAGE_CODE
 
 
 def _request_insert(**fields: object) -> RemovalRequest:
@@ -226,6 +237,7 @@ def shown_request_create(
     statement: str,
     contact: str = "",
     photo_pks: Iterable[int] = (),
+    language: str = "",
 ) -> RemovalRequest:
     """File a request of a person shown in a photo; it waits for their email confirmation.
 
@@ -256,6 +268,7 @@ def shown_request_create(
             statement=statement.strip(),
             contact=contact.strip(),
             photo_links=links_text.strip(),
+            language=language_of(language),
         )
         photos = Photo.objects.filter(flickr_id__in=set(parsed.photo_ids.values()))
         _photos_add(removal, set(photos.values_list("pk", flat=True)) | matched)

@@ -9,8 +9,11 @@ from django.contrib import messages
 from django.core.paginator import Page, Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import pluralize
 from django.urls import reverse
+from django.utils import translation
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -19,6 +22,7 @@ from optout.infra.csvfile import csv_lines
 from optout.infra.ratelimit import rate_limit
 from optout.lookup import base58_encode
 from optout.models import Photo, RemovalRequest, RequestEvent, RequestLink
+from optout.notifications import wording
 from optout.requests import confirmation, filing, selectors
 from optout.web.signin import SignedIn, SignInExpired, signed_in
 
@@ -26,18 +30,18 @@ SELECTION_KEY = "photo_selection"
 STATUS_PHOTOS = 60  # photos listed on a status page; the receipt lists all
 S = RemovalRequest.Status
 STEPS = [
-    (S.VERIFIED, "Filed and verified"),
-    (S.APPROVED, "Approved"),
-    (S.DELETING, "Deleting"),
-    (S.COMPLETED, "Completed"),
+    (S.VERIFIED, gettext_lazy("Filed and verified")),
+    (S.APPROVED, gettext_lazy("Approved")),
+    (S.DELETING, gettext_lazy("Deleting")),
+    (S.COMPLETED, gettext_lazy("Completed")),
 ]
 # A person shown in a photo: their request is read by a maintainer first.
 SHOWN_STEPS = [
-    (S.PENDING_EMAIL, "Filed"),
-    (S.NEEDS_REVIEW, "Under review"),
-    (S.APPROVED, "Approved"),
-    (S.DELETING, "Deleting"),
-    (S.COMPLETED, "Completed"),
+    (S.PENDING_EMAIL, gettext_lazy("Filed")),
+    (S.NEEDS_REVIEW, gettext_lazy("Under review")),
+    (S.APPROVED, gettext_lazy("Approved")),
+    (S.DELETING, gettext_lazy("Deleting")),
+    (S.COMPLETED, gettext_lazy("Completed")),
 ]
 
 
@@ -51,7 +55,7 @@ class FileForm(forms.Form):
     email = forms.EmailField(
         required=False,
         max_length=254,
-        error_messages={"invalid": "Enter an email address like name@example.org."},
+        error_messages={"invalid": gettext_lazy("Enter an email address like name@example.org.")},
     )
 
     def __init__(self, *args: Any, page_ids: list[int], **kwargs: Any) -> None:
@@ -88,7 +92,9 @@ def my_photos(request: HttpRequest) -> HttpResponse:
         signin = None
     else:
         if signin is None:
-            messages.info(request, "Sign in with Flickr first, so we know which photos are yours.")
+            messages.info(
+                request, _("Sign in with Flickr first, so we know which photos are yours.")
+            )
     if signin is None:
         return redirect(f"{reverse('flickr_signin')}?next={reverse('my_photos')}")
     photos = selectors.owner_photos(nsid=signin.nsid)
@@ -130,19 +136,25 @@ def _file(
     page: "Page[Photo]",
 ) -> HttpResponse:
     if not selection["email"]:
-        form.add_error("email", "Give an email address, so we can send you your request's link.")
+        form.add_error("email", _("Give an email address, so we can send you your request's link."))
     if selection["scope"] == "selected" and not selection["ids"]:
-        form.add_error("photo", "Tick at least one photo, or choose “all my photos”.")
+        form.add_error("photo", _("Tick at least one photo, or choose “all my photos”."))
     ticked = len(form.cleaned_data.get("photo") or ())
     if selection["scope"] == "all" and ticked:
         # Ticks with "all" chosen: removing everything would be more than the
         # person may have meant, so ask rather than guess.
         form.add_error(
             "scope",
-            f"You ticked {ticked} photo{pluralize(ticked)} but chose “All {paginator.count} of "
-            "my photos”. Choose “Only the photos I tick below” to remove just "
-            f"{'those' if ticked > 1 else 'that one'}, or untick "
-            f"{'them' if ticked > 1 else 'it'} to remove all.",
+            ngettext(
+                "You ticked %(count)s photo but chose “All %(total)s of my photos”. Choose "
+                "“Only the photos I tick below” to remove just that one, or untick it to "
+                "remove all.",
+                "You ticked %(count)s photos but chose “All %(total)s of my photos”. Choose "
+                "“Only the photos I tick below” to remove just those, or untick them to "
+                "remove all.",
+                ticked,
+            )
+            % {"count": ticked, "total": number_format(paginator.count, force_grouping=True)},
         )
     if form.errors:
         return _photos_page(request, signin, selection, form, paginator, page, status=400)
@@ -152,24 +164,32 @@ def _file(
             email=str(selection["email"]),
             photo_ids=None if selection["scope"] == "all" else list(selection["ids"]),
             future_releases=bool(selection["future"]),
+            language=translation.get_language(),
         )
     except filing.NothingToRemove:
-        form.add_error("photo", "None of the photos you chose is still in a dataset.")
+        form.add_error("photo", _("None of the photos you chose is still in a dataset."))
         return _photos_page(request, signin, selection, form, paginator, page, status=400)
     request.session.pop(SELECTION_KEY, None)
     if filed.outcome == "created":
         messages.success(
             request,
-            f"Request {filed.removal.public_id} is filed. We sent a confirmation link to "
-            f"{filed.removal.email}. Keep this page's address: it is your private link.",
+            _(
+                "Request %(id)s is filed. We sent a confirmation link to %(email)s. Keep "
+                "this page's address: it is your private link."
+            )
+            % {"id": filed.removal.public_id, "email": filed.removal.email},
         )
     elif filed.outcome == "joined":
         messages.success(
-            request, f"Your photos were added to your open request {filed.removal.public_id}."
+            request,
+            _("Your photos were added to your open request %(id)s.")
+            % {"id": filed.removal.public_id},
         )
     else:
         messages.info(
-            request, f"These photos are already in your open request {filed.removal.public_id}."
+            request,
+            _("These photos are already in your open request %(id)s.")
+            % {"id": filed.removal.public_id},
         )
     return redirect("request_status", token=filed.status_token)
 
@@ -212,7 +232,7 @@ def my_photos_listing(request: HttpRequest) -> JsonResponse:
     except SignInExpired as expired:
         return JsonResponse({"error": expired.message}, status=403)
     if signin is None:
-        return JsonResponse({"error": "Sign in with Flickr first."}, status=403)
+        return JsonResponse({"error": _("Sign in with Flickr first.")}, status=403)
     progress = recheck.listing_progress(nsid=signin.nsid)
     total = selectors.owner_photos(nsid=signin.nsid).count()
     body = progress.as_json() if progress else {"status": "none", "done": True}
@@ -245,10 +265,16 @@ def request_status(request: HttpRequest, token: str) -> HttpResponse:
         "total": total,
         "removed": removed,
         "steps": [
-            {"label": label, "done": i < current or finished, "now": i == current and not finished}
-            for i, (_, label) in enumerate(steps)
+            {
+                "status": status,
+                "label": label,
+                "done": i < current or finished,
+                "now": i == current and not finished,
+            }
+            for i, (status, label) in enumerate(steps)
         ],
         "events": _labelled(removal.events.filter(public=True)),
+        "reject_reason": wording.reason_in_language(removal.reject_reason),
         "photos": [] if shown else _photos_shown(removal),
         "photo_links": _photo_links(removal) if shown else [],
         "can_cancel": workflow.can_move(removal.status, S.CANCELLED),
@@ -292,6 +318,7 @@ def _labelled(events: Iterable[RequestEvent]) -> list[RequestEvent]:
     for event in labelled:
         # ignore[attr-defined]: a label for the template, not a field of the model.
         event.to_label = labels.get(event.to_status, event.to_status)  # type: ignore[attr-defined]
+        event.why_shown = wording.why_in_language(event.why)  # type: ignore[attr-defined]
     return labelled
 
 
@@ -301,9 +328,14 @@ def request_cancel(request: HttpRequest, token: str) -> HttpResponse:
     removal = _status_link(token).request
     try:
         filing.request_cancel(removal=removal)
-        messages.success(request, f"Request {removal.public_id} is cancelled. Nothing was deleted.")
+        messages.success(
+            request,
+            _("Request %(id)s is cancelled. Nothing was deleted.") % {"id": removal.public_id},
+        )
     except workflow.TransitionRefused as refused:
-        messages.error(request, f"It can no longer be cancelled: {refused.message}")
+        messages.error(
+            request, _("It can no longer be cancelled: %(why)s") % {"why": refused.message}
+        )
     return redirect("request_status", token=token)
 
 

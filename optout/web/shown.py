@@ -3,6 +3,7 @@
 from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -58,6 +59,7 @@ def report(request: HttpRequest) -> HttpResponse:
                 statement=data["statement"],
                 contact=data["contact"],
                 photo_pks=matched or (),
+                language=translation.get_language(),
             )
         except filing.ShownRequestInvalid as invalid:
             problems = invalid.problems

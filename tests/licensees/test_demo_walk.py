@@ -50,6 +50,10 @@ def test_the_demo_licensee_hears_deletes_acknowledges_and_the_owner_sees_the_cop
         token, _ = demo_licensee.credentials()
         assert f"Demo licensee Demo Lab: token {token}" in printed
         assert "python clients/optout_sync.py" in printed
+        # The demo queue's completed requests (FFHQ only) reach the lab first: not this walk's.
+        while run_tasks():
+            pass
+        earlier = len(receiver.verified())
 
         # A demo owner, in Diversity in Faces only, removes all their photos.
         owner, counts = next(
@@ -74,7 +78,7 @@ def test_the_demo_licensee_hears_deletes_acknowledges_and_the_owner_sees_the_cop
         assert removal.status == S.COMPLETED
 
         # The signed webhook arrived, and the receiver's library verified it.
-        [event] = receiver.verified()
+        [event] = receiver.verified()[earlier:]
         assert event["type"] == "removals.available"
         assert event["data"]["dataset"] == demo.DIF["slug"]
 

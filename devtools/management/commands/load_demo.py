@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
-from devtools import demo, demo_licensee, demo_queue
+from devtools import demo, demo_flickr, demo_licensee, demo_queue
 
 
 class Command(BaseCommand):
@@ -19,12 +19,17 @@ class Command(BaseCommand):
         for summary in demo.demo_load():
             for line in summary.lines():
                 self.stdout.write(line)
+        # A dataset of links, and what owners did on the demo's Flickr (the re-check).
+        for line in demo_flickr.demo_flickr_load().lines():
+            self.stdout.write(line)
         tries = [
             f"{owner.username} ({owner.nsid}: "
             + ", ".join(f"{n} in {slug}" for slug, n in sorted(per.items()))
             + ")"
             for owner, per in demo.owners_to_try()
         ]
+        # Work in the maintainers' queue (devtools/demo_queue.py).
+        queue_lines = demo_queue.demo_queue_fill().lines()
         # A licensee holding a copy of both datasets (docs/licensees.md, the demo walk).
         lab = demo_licensee.demo_licensee_ensure()
         self.stdout.write(
@@ -32,9 +37,9 @@ class Command(BaseCommand):
             f"{lab.licensee.webhook_url}, its copy in {lab.folder}. Apply its removals:"
         )
         self.stdout.write("  " + demo_licensee.sync_command(lab, demo.DIF["slug"]))
-        # Work in the maintainers' queue, and a maintainer to work it (a fresh link each run).
-        for line in demo_queue.demo_queue_fill().lines():
+        for line in queue_lines:
             self.stdout.write(line)
+        # A maintainer to work the queue (a fresh link each run).
         call_command("createmaintainer", demo_queue.MAINTAINER, stdout=self.stdout)
         self.stdout.write(
             f"Then sign in at {settings.SITE_URL.rstrip('/')}/admin/ as {demo_queue.MAINTAINER}."
