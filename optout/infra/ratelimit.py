@@ -35,6 +35,8 @@ from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -102,17 +104,29 @@ class Refusal:
     @property
     def message(self) -> str:
         again = datetime.fromtimestamp(time.time() + self.retry_after, tz=UTC)
-        when = f"Try again in {self.retry_after} s (at {again:%H:%M:%S} UTC)."
+        n = functools.partial(number_format, force_grouping=True)
+        when = _("Try again in %(seconds)s s (at %(time)s UTC).") % {
+            "seconds": self.retry_after,
+            "time": f"{again:%H:%M:%S}",
+        }
         if not self.asked:
-            return f"Too many requests from your address: at most {self.limit} a minute. {when}"
-        if self.asked > self.limit:
             return (
-                f"This call has {self.asked:,} items, more than the {self.limit:,} a minute "
-                "your address may check: split it into smaller calls."
+                _("Too many requests from your address: at most %(limit)s a minute.")
+                % {"limit": n(self.limit)}
+                + f" {when}"
             )
+        if self.asked > self.limit:
+            return _(
+                "This call has %(asked)s items, more than the %(limit)s a minute your address "
+                "may check: split it into smaller calls."
+            ) % {"asked": n(self.asked), "limit": n(self.limit)}
         return (
-            f"Too many items from your address: at most {self.limit:,} a minute, and this "
-            f"call has {self.asked:,} while {self.left:,} are left this minute. {when}"
+            _(
+                "Too many items from your address: at most %(limit)s a minute, and this call has "
+                "%(asked)s while %(left)s are left this minute."
+            )
+            % {"limit": n(self.limit), "asked": n(self.asked), "left": n(self.left)}
+            + f" {when}"
         )
 
 

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 
 from django.db.models import Max, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from optout.licensees.feed import holdings_active
 from optout.models import (
@@ -59,13 +60,24 @@ class Copies:
         """ "3 of 5 organisations with a copy have confirmed the deletion." """
         if not self.copies:
             return ""
+        counts = {"confirmed": self.confirmed, "total": self.total}
         if self.all_confirmed:
             if self.total == 1:
-                return "The 1 organisation with a copy has confirmed the deletion."
-            return f"All {self.total} organisations with a copy have confirmed the deletion."
-        noun = "organisation" if self.total == 1 else "organisations"
-        verb = "has" if self.confirmed == 1 else "have"
-        return f"{self.confirmed} of {self.total} {noun} with a copy {verb} confirmed the deletion."
+                return gettext("The 1 organisation with a copy has confirmed the deletion.")
+            return (
+                gettext("All %(total)s organisations with a copy have confirmed the deletion.")
+                % counts
+            )
+        if self.total == 1:
+            return gettext("The 1 organisation with a copy has not confirmed the deletion yet.")
+        return (
+            ngettext(
+                "%(confirmed)s of %(total)s organisations with a copy has confirmed the deletion.",
+                "%(confirmed)s of %(total)s organisations with a copy have confirmed the deletion.",
+                self.confirmed,
+            )
+            % counts
+        )
 
     @property
     def named(self) -> list[Copy]:

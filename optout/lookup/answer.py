@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from django.db import connection
+from django.utils.translation import gettext as _
 
 from optout import flickr
 from optout.infra.owner_keys import owner_key
@@ -216,8 +217,9 @@ def _owner_by_name(name: str) -> str:
         nsids = [nsid for (nsid,) in cursor.fetchall()]
     if len(nsids) > 1:
         raise OwnerAmbiguous(
-            f"More than one Flickr account has used the name “{name}” in the datasets "
-            "we cover. " + EXAMPLES_HINT
+            _("More than one Flickr account has used the name “%(name)s” in the datasets we cover.")
+            % {"name": name}
+            + f" {EXAMPLES_HINT}"
         )
     return nsids[0] if nsids else ""
 
@@ -274,8 +276,12 @@ class _FlickrNotConfigured(Exception):
 
 def _cannot_resolve(name: str) -> OwnerNotFound:
     return OwnerNotFound(
-        f"We could not find the Flickr account “{name}”: it is not a name the datasets "
-        "we cover know, and we could not ask Flickr. " + EXAMPLES_HINT
+        _(
+            "We could not find the Flickr account “%(name)s”: it is not a name the datasets "
+            "we cover know, and we could not ask Flickr."
+        )
+        % {"name": name}
+        + f" {EXAMPLES_HINT}"
     )
 
 
@@ -286,9 +292,11 @@ def _flickr_resolve(name: str) -> tuple[str, str]:
         raise _FlickrNotConfigured from None
     except flickr.FlickrNotFound:
         missing = OwnerNotFound(
-            f"Flickr has no account called “{name}”. Check the spelling, or "
-            + EXAMPLES_HINT[0].lower()
-            + EXAMPLES_HINT[1:]
+            _(
+                "Flickr has no account called “%(name)s”. Check the spelling, or paste a "
+                "link to one of your photos, or your NSID (it looks like 12345678@N01)."
+            )
+            % {"name": name}
         )
         missing.needed_flickr = True
         raise missing from None
@@ -297,8 +305,11 @@ def _flickr_resolve(name: str) -> tuple[str, str]:
         # else Flickr says: its message is fit to show, and a photo link or an
         # NSID needs no Flickr at all.
         unavailable = ResolverUnavailable(
-            f"We could not look up “{name}” on Flickr. {exc} Meanwhile, a link to one of "
-            "your photos or your NSID (it looks like 12345678@N01) works without Flickr.",
+            _(
+                "We could not look up “%(name)s” on Flickr. %(why)s Meanwhile, a link to one "
+                "of your photos or your NSID (it looks like 12345678@N01) works without Flickr."
+            )
+            % {"name": name, "why": exc},
             retry_after=getattr(exc, "retry_after", None),
         )
         unavailable.needed_flickr = True

@@ -12,6 +12,10 @@ import unicodedata
 from dataclasses import dataclass
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 # Flickr's own base58 for flic.kr/p/ links: no 0, O, I or l, and lower case
 # before upper case (unlike Bitcoin's alphabet).
 BASE58_ALPHABET = "123456789abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -37,7 +41,13 @@ _STATIC_FILE_RE = re.compile(r"(\d+)_[0-9a-zA-Z]+(?:_[0-9a-zA-Z]+)?\.(?:jpe?g|pn
 # /photos/<these>/ are Flickr's own pages, not somebody's photostream.
 _RESERVED_OWNERS = {"tags", "friends", "search", "upload", "organize", "explore"}
 
-EXAMPLES_HINT = "Paste a link to one of your photos, or your NSID (it looks like 12345678@N01)."
+EXAMPLES_HINT = gettext_lazy(
+    "Paste a link to one of your photos, or your NSID (it looks like 12345678@N01)."
+)
+
+
+def _hinted(message: str) -> str:
+    return f"{message} {EXAMPLES_HINT}"
 
 
 class LookupProblem(Exception):
@@ -94,8 +104,11 @@ def base58_decode(text: str) -> int:
     for char in text:
         if char not in _BASE58_VALUES:
             raise QueryInvalid(
-                f"“{text}” is not a flic.kr short link code: it has a “{char}”, which "
-                "Flickr's short links never use."
+                _(
+                    "“%(text)s” is not a flic.kr short link code: it has a “%(char)s”, which "
+                    "Flickr's short links never use."
+                )
+                % {"text": text, "char": char}
             )
         value = value * 58 + _BASE58_VALUES[char]
     return value
@@ -116,18 +129,25 @@ def query_parse(*, text: str) -> OwnerQuery | PhotoQuery:
     text = text.strip()
     if not text:
         raise QueryInvalid(
-            "Enter your Flickr username, your NSID, or a link to your Flickr profile "
-            "or to one of your photos."
+            _(
+                "Enter your Flickr username, your NSID, or a link to your Flickr profile "
+                "or to one of your photos."
+            )
         )
     if len(text) > MAX_QUERY_LENGTH:
         raise QueryInvalid(
-            f"That is too long to be a Flickr username or link ({len(text):,} characters; "
-            f"at most {MAX_QUERY_LENGTH}). Paste just one username or link."
+            _(
+                "That is too long to be a Flickr username or link (%(length)s characters; "
+                "at most %(most)s). Paste just one username or link."
+            )
+            % {"length": number_format(len(text), force_grouping=True), "most": MAX_QUERY_LENGTH}
         )
     if any(unicodedata.category(char) in ("Cc", "Cs") for char in text):
         raise QueryInvalid(
-            "That contains a line break, a tab or another control character. "
-            "Paste just one username or link."
+            _(
+                "That contains a line break, a tab or another control character. "
+                "Paste just one username or link."
+            )
         )
     if nsid := _nsid_or_none(text):
         return OwnerQuery(nsid=nsid)
@@ -139,10 +159,13 @@ def query_parse(*, text: str) -> OwnerQuery | PhotoQuery:
     ):
         return _url_parse(text)
     if "/" in text:
-        raise QueryInvalid(f"“{text}” is neither a Flickr username nor a link. " + EXAMPLES_HINT)
+        raise QueryInvalid(
+            _hinted(_("“%(text)s” is neither a Flickr username nor a link.") % {"text": text})
+        )
     if len(text) > MAX_NAME_LENGTH:
         raise QueryInvalid(
-            f"That is too long to be a Flickr username (at most {MAX_NAME_LENGTH} characters)."
+            _("That is too long to be a Flickr username (at most %(most)s characters).")
+            % {"most": MAX_NAME_LENGTH}
         )
     # "@jdoe", as other sites write handles; Flickr usernames never start with "@".
     name = text[1:].strip() if text.startswith("@") and len(text) > 1 else text
@@ -162,10 +185,11 @@ def _url_parse(text: str) -> OwnerQuery | PhotoQuery:
         parts = urlsplit(text)
         host = (parts.hostname or "").rstrip(".")
     except ValueError as exc:
-        raise QueryInvalid("That does not look like a link we can read. " + EXAMPLES_HINT) from exc
+        raise QueryInvalid(_hinted(_("That does not look like a link we can read."))) from exc
     if parts.scheme.lower() not in ("http", "https"):
         raise QueryInvalid(
-            f"Only web links (https://…) can be looked up, not “{parts.scheme}:” links."
+            _("Only web links (https://…) can be looked up, not “%(scheme)s:” links.")
+            % {"scheme": parts.scheme}
         )
     segments = [unquote(segment) for segment in parts.path.split("/") if segment]
     if host in _FLICKR_HOSTS:
@@ -174,22 +198,29 @@ def _url_parse(text: str) -> OwnerQuery | PhotoQuery:
         if len(segments) == 2 and segments[0] == "p":
             return _photo_query(base58_decode(segments[1]))
         raise QueryInvalid(
-            "That flic.kr link does not point to a photo. Short links to photos look "
-            "like https://flic.kr/p/7Afjsu."
+            _(
+                "That flic.kr link does not point to a photo. Short links to photos look "
+                "like https://flic.kr/p/7Afjsu."
+            )
         )
     if _STATIC_HOST_RE.fullmatch(host):
         match = _STATIC_FILE_RE.fullmatch(segments[-1]) if segments else None
         if match and 2 <= len(segments) <= 3 and all(s.isdigit() for s in segments[:-1]):
             return _photo_query(int(match[1]))
         raise QueryInvalid(
-            "That Flickr image link is not one we can read. Image links look like "
-            "https://live.staticflickr.com/65535/5123456789_abcdef1234_b.jpg."
+            _(
+                "That Flickr image link is not one we can read. Image links look like "
+                "https://live.staticflickr.com/65535/5123456789_abcdef1234_b.jpg."
+            )
         )
     if not host:
-        raise QueryInvalid("That link has no site name in it. " + EXAMPLES_HINT)
+        raise QueryInvalid(_hinted(_("That link has no site name in it.")))
     raise QueryInvalid(
-        f"That is a link to {host}, not to Flickr. Paste a link to your Flickr profile "
-        "or to one of your Flickr photos."
+        _(
+            "That is a link to %(host)s, not to Flickr. Paste a link to your Flickr profile "
+            "or to one of your Flickr photos."
+        )
+        % {"host": host}
     )
 
 
@@ -199,8 +230,10 @@ def _flickr_path_parse(segments: list[str], query: str) -> OwnerQuery | PhotoQue
         owner = segments[1]
         if owner.lower() == "me":
             raise QueryInvalid(
-                "Links with /me/ only work while you are signed in to Flickr. Open the "
-                "link, then paste the address your browser shows."
+                _(
+                    "Links with /me/ only work while you are signed in to Flickr. Open the "
+                    "link, then paste the address your browser shows."
+                )
             )
         if head == "photos" and len(segments) >= 3 and _ascii_digits(segments[2]):
             return _photo_query(int(segments[2]))
@@ -213,8 +246,10 @@ def _flickr_path_parse(segments: list[str], query: str) -> OwnerQuery | PhotoQue
         if ids and _ascii_digits(ids[0]):
             return _photo_query(int(ids[0]))
     raise QueryInvalid(
-        "That Flickr link does not name a person or a photo. Paste the link to your "
-        "photostream (https://www.flickr.com/photos/your-name/) or to one of your photos."
+        _(
+            "That Flickr link does not name a person or a photo. Paste the link to your "
+            "photostream (https://www.flickr.com/photos/your-name/) or to one of your photos."
+        )
     )
 
 
@@ -225,5 +260,5 @@ def _ascii_digits(text: str) -> bool:
 
 def _photo_query(photo_id: int) -> PhotoQuery:
     if not 1 <= photo_id <= MAX_PHOTO_ID:
-        raise QueryInvalid("That number is too large to be a Flickr photo id.")
+        raise QueryInvalid(_("That number is too large to be a Flickr photo id."))
     return PhotoQuery(photo_id=photo_id)

@@ -1,6 +1,7 @@
 """Removal requests: who asked, for which photos, and every move of the request."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from optout.models.registry import Photo
 
@@ -33,15 +34,17 @@ class RemovalRequest(models.Model):
         FLICKR_SIGNAL = "flickr_signal", "Flickr signal"
 
     class Status(models.TextChoices):
-        PENDING_EMAIL = "pending_email", "waiting for email confirmation"
-        VERIFIED = "verified", "verified"
-        NEEDS_REVIEW = "needs_review", "needs review"
-        APPROVED = "approved", "approved"
-        DELETING = "deleting", "deleting"
-        COMPLETED = "completed", "completed"
-        FAILED = "failed", "failed"
-        CANCELLED = "cancelled", "cancelled"
-        REJECTED = "rejected", "rejected"
+        # The labels are what the requester reads ("Request R-…: needs review"), in
+        # the page's or email's language.
+        PENDING_EMAIL = "pending_email", _("waiting for email confirmation")
+        VERIFIED = "verified", _("verified")
+        NEEDS_REVIEW = "needs_review", _("needs review")
+        APPROVED = "approved", _("approved")
+        DELETING = "deleting", _("deleting")
+        COMPLETED = "completed", _("completed")
+        FAILED = "failed", _("failed")
+        CANCELLED = "cancelled", _("cancelled")
+        REJECTED = "rejected", _("rejected")
 
     class Scope(models.TextChoices):
         ALL = "all", "all my photos"

@@ -25,6 +25,9 @@ from typing import Final
 import numpy as np
 import pdqhash
 import pillow_heif
+from django.utils.formats import number_format
+from django.utils.functional import Promise
+from django.utils.translation import gettext, gettext_lazy
 from PIL import Image, UnidentifiedImageError
 
 # HEIC/HEIF (iPhone photos) through libheif, registered as Pillow's "HEIF" format.
@@ -40,6 +43,13 @@ warnings.simplefilter("error", Image.DecompressionBombWarning)
 
 FORMATS: Final = ("JPEG", "PNG", "WEBP", "GIF", "HEIF")
 FORMAT_NAMES: Final = "JPEG, PNG, WebP, GIF or HEIC"
+# What the problems' sentences name; the upload's field is "picture" (upload.py).
+LIMITS: Final = {
+    "formats": FORMAT_NAMES,
+    "most": MAX_PIXELS // 1_000_000,
+    "megabytes": MAX_UPLOAD_BYTES // (1024 * 1024),
+    "field": "picture",
+}
 # PDQ's quality, 0-100: under this the picture has too little detail to match anything.
 MIN_QUALITY: Final = 50
 # A match: at most this many of the 256 bits differ (PDQ's usual threshold).
@@ -63,22 +73,27 @@ class PictureProblem(Exception):
 
     status = 400
     code = "unreadable"
-    default = f"This file is not a picture we can read. Choose a {FORMAT_NAMES} file."
+    # Translated when raised, in the asker's language; the %(…)s come from LIMITS.
+    default: str | Promise = gettext_lazy(
+        "This file is not a picture we can read. Choose a %(formats)s file."
+    )
 
     def __init__(self, message: str = "") -> None:
-        self.message = message or self.default
+        self.message = message or str(self.default) % LIMITS
         super().__init__(self.message)
 
 
 class EmptyFile(PictureProblem):
     code = "empty"
-    default = f"The file you chose is empty. Choose the picture itself: a {FORMAT_NAMES} file."
+    default = gettext_lazy(
+        "The file you chose is empty. Choose the picture itself: a %(formats)s file."
+    )
 
 
 class SvgDrawing(PictureProblem):
     code = "svg"
-    default = (
-        f"This is an SVG drawing, not a photo. Choose the photo itself: a {FORMAT_NAMES} file."
+    default = gettext_lazy(
+        "This is an SVG drawing, not a photo. Choose the photo itself: a %(formats)s file."
     )
 
 
@@ -88,7 +103,7 @@ class NotAPicture(PictureProblem):
 
 class Damaged(PictureProblem):
     code = "damaged"
-    default = (
+    default = gettext_lazy(
         "This picture is cut short or damaged, so it cannot be read to the end "
         "(an interrupted download or copy?). Choose a complete copy of it."
     )
@@ -96,25 +111,27 @@ class Damaged(PictureProblem):
 
 class TooManyPixels(PictureProblem):
     code = "too_many_pixels"
-    default = (
-        f"This picture has too many pixels: we read at most {MAX_PIXELS // 1_000_000} million. "
+    default = gettext_lazy(
+        "This picture has too many pixels: we read at most %(most)s million. "
         "Choose a smaller copy of it: a resized copy is still found."
     )
 
     @classmethod
     def counted(cls, pixels: int) -> "TooManyPixels":
         return cls(
-            f"This picture has {pixels / 1e6:,.0f} million pixels; we read at most "
-            f"{MAX_PIXELS // 1_000_000} million. Choose a smaller copy of it: "
-            "a resized copy is still found."
+            gettext(
+                "This picture has %(pixels)s million pixels; we read at most %(most)s "
+                "million. Choose a smaller copy of it: a resized copy is still found."
+            )
+            % {**LIMITS, "pixels": number_format(round(pixels / 1e6), force_grouping=True)}
         )
 
 
 class TooLarge(PictureProblem):
     status = 413
     code = "too_large"
-    default = (
-        f"This file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB. Choose a smaller "
+    default = gettext_lazy(
+        "This file is larger than %(megabytes)s MB. Choose a smaller "
         "copy of the picture: a resized copy is still found."
     )
 

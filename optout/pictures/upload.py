@@ -2,23 +2,26 @@
 PictureProblem that tells the person what was wrong with the upload."""
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
 
 from optout.infra.uploads import UploadRefused, upload_read
-from optout.pictures.pdq import FORMAT_NAMES, MAX_UPLOAD_BYTES, PictureProblem, TooLarge
+from optout.pictures.pdq import MAX_UPLOAD_BYTES, PictureProblem, TooLarge
 
 FIELD = "picture"
 
 
 class NoPicture(PictureProblem):
     code = "missing"
-    default = f"Choose a picture to upload: a {FORMAT_NAMES} file, up to 20 MB."
+    default = gettext_lazy(
+        "Choose a picture to upload: a %(formats)s file, up to %(megabytes)s MB."
+    )
 
 
 class UploadBroken(PictureProblem):
     code = "malformed"
-    default = (
+    default = gettext_lazy(
         "The upload could not be read to the end. Send the picture again, as a form "
-        f"(multipart/form-data) with the file in a field named “{FIELD}”."
+        "(multipart/form-data) with the file in a field named “%(field)s”."
     )
 
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from optout import lookup, secret_links, workflow
 from optout.models import (
@@ -217,7 +218,7 @@ def photo_links_parse(*, text: str) -> ParsedLinks:
             unreadable.append((item, problem.message))
             continue
         if not isinstance(query, lookup.PhotoQuery) or not 0 < query.photo_id <= 2**63 - 1:
-            unreadable.append((item, "This names an account, not one photo."))
+            unreadable.append((item, gettext("This names an account, not one photo.")))
             continue
         photo_ids[item] = query.photo_id
     known = set(
@@ -250,11 +251,14 @@ def shown_request_create(
         )
     )
     problems = [f"“{item}”: {why}" for item, why in parsed.unreadable]
-    problems += [f"“{item}” is not in any dataset we cover." for item in parsed.unknown]
+    problems += [
+        gettext("“%(item)s” is not in any dataset we cover.") % {"item": item}
+        for item in parsed.unknown
+    ]
     if len(links_text.split()) > MAX_SHOWN_LINKS:
-        problems.append(f"At most {MAX_SHOWN_LINKS} photos per request.")
+        problems.append(gettext("At most %(most)s photos per request.") % {"most": MAX_SHOWN_LINKS})
     if not parsed.photo_ids and not matched and not problems:
-        problems.append("Give at least one photo link or photo id.")
+        problems.append(gettext("Give at least one photo link or photo id."))
     if problems:
         raise ShownRequestInvalid(problems)
     with transaction.atomic():

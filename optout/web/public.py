@@ -2,6 +2,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
 from optout.infra.ratelimit import rate_charge, rate_limit
@@ -15,14 +16,15 @@ def home(request: HttpRequest) -> HttpResponse:
     """The home page, and the look-up itself at /?q=… so an answer is a link to share."""
     fmt = request.GET.get("format", "")
     if fmt not in ("", "json", "html"):
-        return _lookup_error(request, f"Unknown format “{fmt[:20]}”: use json or html.", 400, False)
+        message = _("Unknown format “%(format)s”: use json or html.") % {"format": fmt[:20]}
+        return _lookup_error(request, message, 400, False)
     as_json = fmt == "json" or (
         not fmt
         and request.get_preferred_type(["text/html", "application/json"]) == "application/json"
     )
     if "q" not in request.GET:
         if as_json:
-            message = "Say what to look up: ?q=<Flickr username, NSID or link>."
+            message = _("Say what to look up: ?q=<Flickr username, NSID or link>.")
             return _lookup_error(request, message, 400, as_json)
         response = render(request, "optout/home.html", {"datasets": Dataset.objects.all()})
         patch_vary_headers(response, ["Accept"])

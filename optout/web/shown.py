@@ -4,6 +4,7 @@ from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import translation
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -16,23 +17,27 @@ class ReportForm(forms.Form):
     email = forms.EmailField(
         max_length=254,
         error_messages={
-            "required": "Give an email address: we confirm it before anything else.",
-            "invalid": "Enter an email address like name@example.org.",
+            "required": gettext_lazy("Give an email address: we confirm it before anything else."),
+            "invalid": gettext_lazy("Enter an email address like name@example.org."),
         },
     )
     links = forms.CharField(
         max_length=20_000,
-        error_messages={"required": "Give at least one photo link or photo id."},
+        error_messages={"required": gettext_lazy("Give at least one photo link or photo id.")},
     )
     relation = forms.CharField(
         max_length=200,
         error_messages={
-            "required": "Tell us how you relate to the photos (for example: I am in them)."
+            "required": gettext_lazy(
+                "Tell us how you relate to the photos (for example: I am in them)."
+            )
         },
     )
     statement = forms.CharField(
         max_length=5000,
-        error_messages={"required": "Tell us, in a few words, why these photos should go."},
+        error_messages={
+            "required": gettext_lazy("Tell us, in a few words, why these photos should go.")
+        },
     )
     contact = forms.CharField(max_length=500, required=False)
     # The look-up by picture's opaque reference to the photos it found (optout/pictures/).

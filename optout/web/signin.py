@@ -17,10 +17,11 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -50,11 +51,11 @@ class SignInExpired(Exception):
     """The sign-in is older than FLICKR_IDENTITY_MAX_AGE_SECONDS; it was dropped."""
 
     def __init__(self) -> None:
-        self.message = (
-            f"You signed in with Flickr more than {_duration(_max_age())} ago, so we signed "
-            "you out: on a shared computer, the next person could otherwise see your photos "
-            "and ask for removals in your name. Sign in again to go on."
-        )
+        self.message = _(
+            "You signed in with Flickr more than %(duration)s ago, so we signed you out: on "
+            "a shared computer, the next person could otherwise see your photos and ask for "
+            "removals in your name. Sign in again to go on."
+        ) % {"duration": _duration(_max_age())}
         super().__init__(self.message)
 
 
@@ -64,10 +65,13 @@ def _max_age() -> timedelta:
 
 def _duration(span: timedelta) -> str:
     seconds = int(span.total_seconds())
-    for unit, size in (("hour", 3600), ("minute", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{seconds // size} {unit}{pluralize(seconds // size)}"
-    return f"{seconds} second{pluralize(seconds)}"
+    if seconds >= 3600 and seconds % 3600 == 0:
+        n = seconds // 3600
+        return ngettext("%(count)s hour", "%(count)s hours", n) % {"count": n}
+    if seconds >= 60 and seconds % 60 == 0:
+        n = seconds // 60
+        return ngettext("%(count)s minute", "%(count)s minutes", n) % {"count": n}
+    return ngettext("%(count)s second", "%(count)s seconds", seconds) % {"count": seconds}
 
 
 def signed_in(request: HttpRequest) -> SignedIn | None:
@@ -145,7 +149,7 @@ def _flickr_problem(
         return _problem(
             request,
             status=503,
-            title="Flickr cannot be reached right now",
+            title=_("Flickr cannot be reached right now"),
             message=error.message,
             retry_after=error.retry_after,
             next_url=next_url,
@@ -153,7 +157,7 @@ def _flickr_problem(
     return _problem(
         request,
         status=502,
-        title="Flickr did not confirm the sign-in",
+        title=_("Flickr did not confirm the sign-in"),
         message=error.message,
         next_url=next_url,
     )
@@ -201,42 +205,52 @@ def flickr_callback(request: HttpRequest) -> HttpResponse:
             return _problem(
                 request,
                 status=400,
-                title="This sign-in link was already used",
-                message="This sign-in with Flickr has already been completed. If you want "
-                "to sign in again, start from the button below.",
+                title=_("This sign-in link was already used"),
+                message=_(
+                    "This sign-in with Flickr has already been completed. If you want "
+                    "to sign in again, start from the button below."
+                ),
             )
         return _problem(
             request,
             status=400,
-            title="Your sign-in expired",
-            message="We have no sign-in with Flickr waiting for this browser; it may have "
-            "taken too long, or cookies may be blocked. Please start again.",
+            title=_("Your sign-in expired"),
+            message=_(
+                "We have no sign-in with Flickr waiting for this browser; it may have "
+                "taken too long, or cookies may be blocked. Please start again."
+            ),
         )
     if token and token != pending["oauth_token"]:
         log.warning("Flickr callback with a token we did not issue to this session")
         return _problem(
             request,
             status=400,
-            title="This sign-in link is not yours",
-            message="This link back from Flickr does not belong to the sign-in started in "
-            "this browser, so we ignored it. Please start again.",
+            title=_("This sign-in link is not yours"),
+            message=_(
+                "This link back from Flickr does not belong to the sign-in started in "
+                "this browser, so we ignored it. Please start again."
+            ),
             next_url=pending.get("next", ""),
         )
     if not verifier:
         return _problem(
             request,
             status=400,
-            title="You cancelled the sign-in",
-            message="You did not authorize optout on Flickr, so we know nothing about your "
-            "account and nothing was shared. You can sign in whenever you like.",
+            title=_("You cancelled the sign-in"),
+            message=_(
+                "You did not authorize optout on Flickr, so we know nothing about your "
+                "account and nothing was shared. You can sign in whenever you like."
+            ),
             next_url=pending.get("next", ""),
         )
     if not token:
         return _problem(
             request,
             status=400,
-            title="This sign-in link is incomplete",
-            message="The link back from Flickr is missing part of its address. Please start again.",
+            title=_("This sign-in link is incomplete"),
+            message=_(
+                "The link back from Flickr is missing part of its address. Please start again."
+            ),
             next_url=pending.get("next", ""),
         )
 
@@ -272,8 +286,10 @@ def flickr_signout(request: HttpRequest) -> HttpResponse:
     request.session.flush()
     messages.success(
         request,
-        "You are signed out of optout. On a shared computer, sign out of Flickr too "
-        "(on flickr.com): while you are signed in there, anyone at this computer can "
-        "sign in here as you.",
+        _(
+            "You are signed out of optout. On a shared computer, sign out of Flickr too "
+            "(on flickr.com): while you are signed in there, anyone at this computer can "
+            "sign in here as you."
+        ),
     )
     return redirect("home")
