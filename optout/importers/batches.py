@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Final, cast
 
 from optout.importers.readers import (
+    NOT_FLICKR,
     VIDEO,
     PhotoRow,
     Reject,
@@ -58,6 +59,7 @@ class Batch:
     rejects: list[Reject] = field(default_factory=list)
     position: int = 0  # bytes of the (compressed) file read so far, for progress
     files: int = 0  # rows with stored files (file_keys), whose pictures are hashed after
+    not_flickr: int = 0  # rows of a dataset of links whose link is not to a Flickr photo
 
 
 def escape(value: str) -> str:
@@ -120,6 +122,19 @@ def batches(
     if fmt == "yfcc100m":
         yield from _yfcc_batches(stream, position, line)
         return
+    if fmt == "parquet":
+        # Here, not at the top, as columnar: Arrow's memory only where a file needs it.
+        from optout.importers import parquet  # noqa: PLC0415
+
+        for chunk in parquet.parquet_chunks(stream, rows_per_chunk=ROWS_PER_BATCH):
+            batch = Batch(read=chunk.read, not_flickr=chunk.not_flickr, rejects=chunk.rejects)
+            for row in chunk.photos:
+                batch.files += bool(row.file_keys)
+                batch.links_dropped += row.links_dropped
+            batch = _done(batch, [copy_line(row, line=line) for row in chunk.photos], None)
+            batch.position = chunk.position
+            yield batch
+        return
     batch, lines = Batch(), []
     for item in read(stream, fmt):
         batch.read += 1
@@ -129,6 +144,8 @@ def batches(
             batch.links_dropped += item.links_dropped
         elif item is VIDEO:
             batch.videos += 1
+        elif item is NOT_FLICKR:
+            batch.not_flickr += 1
         else:  # neither a photo nor a video: the reader's third kind of item
             batch.rejects.append(cast(Reject, item))
         if batch.read == ROWS_PER_BATCH:

@@ -7,7 +7,9 @@ one row at a time, so memory does not grow with the file.
 Yields, per data row, exactly one of:
 - `PhotoRow`: a valid photo;
 - `Reject`: a bad row, with its line number, the reason and the raw row;
-- `VIDEO`: a YFCC100M video row (marker 1), skipped and counted.
+- `VIDEO`: a YFCC100M video row (marker 1), skipped and counted;
+- `NOT_FLICKR`: a row of a dataset of links whose link is not to a Flickr photo
+  (optout/importers/links.py), skipped and counted.
 """
 
 import csv
@@ -21,6 +23,7 @@ from urllib.parse import unquote_plus
 
 import ijson
 
+from optout.importers.links import NOT_FLICKR, link_row
 from optout.importers.rows import (
     NSID_RE,
     PHOTO_URL_RE,
@@ -36,11 +39,11 @@ from optout.importers.rows import (
     text,
     web_link,
 )
-from optout.importers.sources import BOM, csv_delimiter, field_map
+from optout.importers.sources import BOM, csv_delimiter, field_map, link_position
 from optout.importers.yfcc import YFCC_23, YFCC_25
 
 # Re-exported: readers is where callers get a row's types.
-__all__ = ["NSID_RE", "VIDEO", "Item", "PhotoRow", "Reject", "read"]
+__all__ = ["NOT_FLICKR", "NSID_RE", "VIDEO", "Item", "PhotoRow", "Reject", "read"]
 
 MAX_LINE: Final = 1 << 20  # a longer "line" is no manifest row; it is rejected, not buffered
 
@@ -356,6 +359,10 @@ def read_csv(stream: BinaryIO) -> Iterator[Item]:
     header = next(csv.reader([first], delimiter=delimiter))
     fields = field_map(header)
     rest = [(name.strip(), i) for i, name in enumerate(header) if i not in fields.values()]
+    # No photo id column but a link column: a dataset of links (optout/importers/links.py).
+    link_at = link_position(header) if "flickr_id" not in fields else None
+    if link_at is not None:
+        rest = [(name.strip(), i) for i, name in enumerate(header) if i != link_at]
     rows = csv.reader(text_stream, delimiter=delimiter)
     end = 1  # line numbers count the header; a quoted field may span lines
     while True:
@@ -380,8 +387,11 @@ def read_csv(stream: BinaryIO) -> Iterator[Item]:
             yield Reject(start, "bad UTF-8", _printable(raw))
             continue
         try:
-            got = {name: cols[i] for name, i in fields.items()}
             extra = {name: text(cols[i]) for name, i in rest if cols[i] and name}
+            if link_at is not None:
+                yield link_row(start, cols[link_at], extra)
+                continue
+            got = {name: cols[i] for name, i in fields.items()}
             yield _named_row(start, got, extra)
         except BadRow as bad:
             yield Reject(start, str(bad), _printable(raw))
@@ -408,6 +418,10 @@ def read_jsonl(stream: BinaryIO) -> Iterator[Item]:
             continue
         fields = field_map(list(obj))
         names = list(obj)
+        if "flickr_id" not in fields and (at := link_position(names)) is not None:
+            link = names[at]
+            yield link_row(number, obj[link], {k: v for k, v in obj.items() if k != link})
+            continue
         taken = {names[i] for i in fields.values()}
         try:
             got = {name: obj[names[i]] for name, i in fields.items()}

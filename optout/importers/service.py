@@ -28,7 +28,13 @@ from optout.models import Dataset
 type Progress = Callable[[int, int], None]
 
 SOURCES = {"yfcc100m": "YFCC100M (Flickr)", "ffhq": "Flickr (FFHQ)"}
-FORMAT_NAMES = {"yfcc100m": "YFCC100M", "csv": "CSV", "jsonl": "JSON lines", "ffhq": "FFHQ JSON"}
+FORMAT_NAMES = {
+    "yfcc100m": "YFCC100M",
+    "csv": "CSV",
+    "jsonl": "JSON lines",
+    "ffhq": "FFHQ JSON",
+    "parquet": "Parquet",
+}
 
 
 @dataclass
@@ -51,6 +57,7 @@ class ImportSummary:
     duplicates: int = 0
     rejected: int = 0
     links_dropped: int = 0
+    not_flickr: int = 0  # a dataset of links: rows whose link is not to a Flickr photo
     with_files: int = 0  # rows with stored files: their pictures are hashed after the import
     photo_count: int = 0
     rejects_path: Path | None = None
@@ -75,6 +82,8 @@ class ImportSummary:
             ("rejected", self.rejected),
             ("links dropped: not http(s)", self.links_dropped),
         ]
+        if self.not_flickr or self.fmt == "parquet":
+            counts.insert(5, ("skipped: not Flickr", self.not_flickr))
         if self.complete:
             counts.append(("not in this release: now in earlier ones only", self.dropped))
         width = max(len(label) for label, _ in counts)
@@ -270,6 +279,7 @@ def _counted(
         summary.rows_read += batch.read
         summary.skipped_videos += batch.videos
         summary.links_dropped += batch.links_dropped
+        summary.not_flickr += batch.not_flickr
         summary.rejected += len(batch.rejects)
         summary.with_files += batch.files
         for reject in batch.rejects:

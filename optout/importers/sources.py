@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, cast
 
-FORMATS = ("yfcc100m", "csv", "jsonl", "ffhq")
+FORMATS = ("yfcc100m", "csv", "jsonl", "ffhq", "parquet")
 HEAD_BYTES = 64 * 1024
 BOM = b"\xef\xbb\xbf"
 
@@ -59,6 +59,10 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
     "file_keys": ("file_keys", "files", "file_paths"),
 }
 ID_COLUMNS = FIELD_ALIASES["flickr_id"]
+# A dataset of links (LAION and the sets built from it) names no photo id: its link
+# column, normalised, is one of these (optout/importers/links.py).
+LINK_COLUMNS = ("url", "image_url", "link")
+PARQUET_MAGIC = b"PAR1"
 
 
 class ImportProblem(Exception):
@@ -91,6 +95,12 @@ def field_map(names: list[str]) -> dict[str, int]:
                 found[field] = positions[alias]
                 break
     return found
+
+
+def link_position(names: list[str]) -> int | None:
+    """Where a dataset of links keeps its link: the first of LINK_COLUMNS it has."""
+    positions = {normalise_name(n): i for i, n in reversed(list(enumerate(names)))}
+    return next((positions[name] for name in LINK_COLUMNS if name in positions), None)
 
 
 @contextmanager
@@ -134,6 +144,8 @@ def sniff(path: Path, fmt: str = "auto") -> Sniffed:
     for magic, kind in _NOT_MANIFESTS:
         if head.startswith(magic):
             raise ManifestError(f"{what} is {kind}, not a dataset manifest.")
+    if head.startswith(PARQUET_MAGIC) or fmt == "parquet":
+        return _check_parquet(what, head, compression, fmt)
     if _HTML_RE.match(head.removeprefix(BOM)):
         raise ManifestError(
             f"{what} is an HTML or XML page, not a dataset manifest "
@@ -172,6 +184,19 @@ def sniff(path: Path, fmt: str = "auto") -> Sniffed:
     )
 
 
+def _check_parquet(what: str, head: bytes, compression: str, fmt: str) -> Sniffed:
+    if not head.startswith(PARQUET_MAGIC):
+        raise ManifestError(f"{what} is not a Parquet file: it does not start with PAR1.")
+    if fmt not in ("auto", "parquet"):
+        raise ManifestError(f"{what} is a Parquet file, not {fmt}: use --format parquet.")
+    if compression:
+        raise ManifestError(
+            f"{what} is a Parquet file inside {compression}: Parquet compresses its own "
+            "columns, so decompress it and import the .parquet file itself."
+        )
+    return Sniffed("parquet", "")
+
+
 def _excerpt(line: str, width: int = 80) -> str:
     line = "".join(c if c.isprintable() else "?" for c in line)
     return repr(line[:width] + ("…" if len(line) > width else ""))
@@ -197,11 +222,12 @@ def _csv_header(first_line: str) -> list[str]:
 
 def _check_csv(what: str, first_line: str) -> int:
     header = _csv_header(first_line)
-    if "flickr_id" not in field_map(header):
+    if "flickr_id" not in field_map(header) and link_position(header) is None:
         found = ", ".join(h.strip() for h in header[:12] if h.strip()) or "none"
         raise ManifestError(
             f"{what} has no photo id column: a CSV manifest needs a header with one of "
-            f"{', '.join(ID_COLUMNS)}. Columns found: {found}."
+            f"{', '.join(ID_COLUMNS)} (or, for a dataset of links, a link column: "
+            f"{', '.join(LINK_COLUMNS)}). Columns found: {found}."
         )
     return 0
 
@@ -217,9 +243,10 @@ def _check_jsonl(what: str, first_line: str, complete: bool) -> int:
             f"the first line is not a JSON object. It starts with: {_excerpt(first_line)}"
         )
     keys = {normalise_name(k) for k in first}
-    if not keys & set(ID_COLUMNS):
+    if not keys & set(ID_COLUMNS) and not keys & set(LINK_COLUMNS):
         raise ManifestError(
-            f"{what}: the JSON lines have no photo id field (one of {', '.join(ID_COLUMNS)}). "
+            f"{what}: the JSON lines have no photo id field (one of {', '.join(ID_COLUMNS)}) "
+            f"and no link field ({', '.join(LINK_COLUMNS)}). "
             f"Fields found: {', '.join(sorted(first)[:12])}."
         )
     return 0

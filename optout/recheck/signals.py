@@ -2,9 +2,12 @@
 
 The signals (docs/recheck.md): the tag `no_cv` (Flickr lists tags in their clean form,
 `nocv`; a photo's details give the raw form too, and both are matched); a licence
-that is now All Rights Reserved or NoDerivs; a photo Flickr no longer shows us
-(private or deleted: error 1 to photos.getInfo); an account that is gone ("User not
-found" to people.getInfo). Anything else Flickr says, or fails to say, is none.
+that is now All Rights Reserved or NoDerivs and not the one the dataset recorded (a
+photo the dataset took under BY-ND and still under it said nothing new; a dataset of
+links records no licence, so there any such licence counts); a photo Flickr no longer
+shows us (private or deleted: error 1 to photos.getInfo); an account that is gone
+("User not found" to people.getInfo). Anything else Flickr says, or fails to say, is
+none.
 """
 
 from dataclasses import dataclass
@@ -64,6 +67,10 @@ def license_label(text: str) -> str:
     return flickr.LICENSES.get(number, text.strip()) if number is not None else text.strip()
 
 
+def _license_signal(now: int | None, recorded: str) -> bool:
+    return now is not None and now in RESTRICTIVE and license_number(recorded) != now
+
+
 def _license_finding(photo_id: int, now: int, recorded: str) -> Finding:
     to = flickr.LICENSES.get(now, f"licence {now}")
     before = license_label(recorded)
@@ -82,7 +89,7 @@ def listed_finding(photo: flickr.ListedPhoto, recorded_license: str) -> Finding 
     """A photo as the owner's public list shows it (tags in their clean form only)."""
     if NO_CV_CLEAN in photo.tags:
         return _no_cv(photo.id)
-    if photo.license is not None and photo.license in RESTRICTIVE:
+    if photo.license is not None and _license_signal(photo.license, recorded_license):
         return _license_finding(photo.id, photo.license, recorded_license)
     return None
 
@@ -93,7 +100,7 @@ def info_finding(info: flickr.PhotoInfo, recorded_license: str) -> Finding | Non
         tag.clean == NO_CV_CLEAN or tag.raw.strip().casefold() == NO_CV_RAW for tag in info.tags
     ):
         return _no_cv(info.id)
-    if info.license is not None and info.license in RESTRICTIVE:
+    if info.license is not None and _license_signal(info.license, recorded_license):
         return _license_finding(info.id, info.license, recorded_license)
     if not info.public:
         return Finding(K.GONE, info.id, f"Photo {info.id} made private on Flickr.")

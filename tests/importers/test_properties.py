@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from optout.importers import FORMATS, ManifestError, batches, readers
-from optout.importers.readers import VIDEO, PhotoRow, Reject, read
+from optout.importers.parquet import parquet_chunks
+from optout.importers.readers import NOT_FLICKR, VIDEO, PhotoRow, Reject, read
 from optout.importers.service import _guarded
 from optout.importers.sources import open_binary, sniff
 from optout.importers.yfcc import YFCC_23, yfcc_line
@@ -112,11 +113,26 @@ def test_every_photo_id_in_a_photo_link_reads_back_as_itself(photo_id: int) -> N
 
 def read_all(data: bytes | Path, fmt: str) -> list[object]:
     """Every item a reader yields, as the import sees them (errors guarded)."""
+    if fmt == "parquet":
+        return _parquet_items(data)
     if isinstance(data, Path):
         with open_binary(data) as (stream, _raw):
             return list(_guarded(read(stream, fmt), data))
     stream = io.BufferedReader(io.BytesIO(data))
     return list(_guarded(read(stream, fmt), Path("manifest")))
+
+
+def _parquet_items(data: bytes | Path) -> list[object]:
+    """A Parquet file's items (it is read with seeks, from a file)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = data if isinstance(data, Path) else Path(folder) / "manifest.parquet"
+        if not isinstance(data, Path):
+            path.write_bytes(data)
+        with open(path, "rb") as stream:
+            items: list[object] = []
+            for chunk in _guarded(parquet_chunks(stream, rows_per_chunk=100), path):
+                items += chunk.photos + chunk.rejects + [NOT_FLICKR] * chunk.not_flickr
+            return items
 
 
 def assert_rows_or_manifest_error(data: bytes | Path, fmt: str) -> None:
@@ -126,7 +142,7 @@ def assert_rows_or_manifest_error(data: bytes | Path, fmt: str) -> None:
         assert str(error).strip()
         return
     for item in items:
-        assert isinstance(item, PhotoRow | Reject) or item is VIDEO, item
+        assert isinstance(item, PhotoRow | Reject) or item in (VIDEO, NOT_FLICKR), item
         if isinstance(item, PhotoRow):
             assert 1 <= item.flickr_id <= 2**63 - 1
             assert item.line >= 1

@@ -184,3 +184,12 @@ def test_a_spent_budget_interrupts_the_check_before_any_call(
     with pytest.raises(CheckInterrupted, match="share of Flickr re-checks") as stop:
         owner_check(nsid=NSID, photos=bees)
     assert stop.value.error.retry_after and flickr_sim.rest_calls() == []
+
+
+def test_a_no_derivs_licence_the_dataset_already_recorded_is_no_signal(
+    flickr_sim: FlickrSimulator,
+) -> None:
+    directory(flickr_sim).add_photo(7_001, NSID, license=6)
+    directory(flickr_sim).add_photo(7_002, NSID, license=0)
+    photos = {7_001: "Attribution-NoDerivs License", 7_002: ""}  # the second: a link
+    assert kinds(owner_check(nsid=NSID, photos=photos)) == [("license", 7_002)]

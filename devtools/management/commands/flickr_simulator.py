@@ -1,8 +1,10 @@
 """Run the local Flickr simulator for `make run` (DEBUG only, never in production).
 
 Its accounts are the distinct owners in the Photo table and its photos are
-that table's photos, read live; it knows the fixed demo key pair that
-settings use when FLICKR_SIMULATOR is on.
+that table's photos, read live, with the demo's world file (the owners of the
+link dataset's photos, each owner's other public photos) and its switches (what
+owners did on Flickr; /simulator/ changes them); it knows the fixed demo key pair
+that settings use when FLICKR_SIMULATOR is on.
 """
 
 import logging
@@ -11,7 +13,13 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from devtools.flickr_simulator import FlickrSimulator, PhotoTableDirectory, serve_forever
+from devtools.demo_flickr import switches_path, world_path
+from devtools.flickr_simulator import (
+    FlickrSimulator,
+    PhotoTableDirectory,
+    Switches,
+    serve_forever,
+)
 
 
 class Command(BaseCommand):
@@ -44,12 +52,16 @@ class Command(BaseCommand):
         app = FlickrSimulator(
             api_key=settings.FLICKR_API_KEY,
             api_secret=settings.FLICKR_API_SECRET,
-            directory=PhotoTableDirectory(),
+            directory=PhotoTableDirectory(world_path()),
+            switches=Switches(switches_path()),
         )
         host, port = options["host"], options["port"]
         self.stdout.write(f"Flickr simulator on http://{host}:{port}/services/ (Ctrl-C stops it)")
         self.stdout.write(
             "  On its sign-in page, pick any owner from the Photo table or type any username."
+        )
+        self.stdout.write(
+            f"  What owners did on Flickr, and its faults: http://{host}:{port}/simulator/"
         )
         # Under honcho stdout is a pipe: without a flush this line shows up only at exit.
         self.stdout.flush()
