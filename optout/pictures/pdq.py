@@ -7,11 +7,12 @@ brightness at 64 x 64 pixels and nothing else: no face is found or measured.
 
 Every picture, a dataset's file or an upload, takes the same way: Pillow reads
 it (a JPEG at a reduced size straight from its compressed data, a HEIC from its
-embedded thumbnail when it has one: most of the speed), composites transparency on white, and shrinks it to 64 x 64 by
-averaging, which PDQ then hashes as is. PDQ's own downsampling picks single
-pixels, so a mirrored picture hashed differently (distance 6 to 24); an
-average is symmetric, and a flip or a turn now gives one of the eight variants
-to within a few bits (the rounding of blocks of a fractional size).
+embedded thumbnail when it has one: most of the speed), composites transparency
+on white, and shrinks it to 64 x 64 by averaging, which PDQ then hashes as is.
+PDQ's own downsampling picks single pixels, so a mirrored picture hashed
+differently (distance 6 to 24); an average is symmetric, and a flip or a turn
+now gives one of the eight variants to within a few bits (the rounding of
+blocks of a fractional size).
 
 Anything that is not a picture we read ends in PictureProblem, whose message is
 for the person who chose the file.
