@@ -29,7 +29,7 @@ done
 # No pot when nothing in Python or the Django templates is marked yet.
 [ -f locale/django.pot ] && mv locale/django.pot "$WORK/django.pot"
 
-"$BIN/pybabel" -q extract -F babel.cfg --no-location --omit-header --no-wrap \
+"$BIN/pybabel" -q extract -F babel.cfg --no-location --no-wrap \
   -k _ -k gettext -k ngettext:1,2 -k pgettext:1c,2 -k npgettext:1c,2,3 \
   -o "$WORK/jinja.pot" templates
 msgcat --use-first --no-wrap --no-location -o "$WORK/all.pot" "$WORK"/*.pot
