@@ -120,6 +120,8 @@ class FlickrSimulator:
                 f"Unknown fault mode {mode!r}; choose one of {', '.join(FAULT_MODES)}."
             )
         self.fault_mode = mode
+        if mode == "slow" and not self.slow_seconds:
+            self.slow_seconds = 3.0
         if mode != "timeout":
             self.release()
 
@@ -268,11 +270,9 @@ background re-check (and <code>manage.py recheck_flickr</code>) finds these.</p>
             self.set_fault_mode("")
             return "Every switch is off."
         if action == "fault":
-            self.set_fault_mode(params.get("mode", ""))
-            if self.fault_mode == "slow" and not self.slow_seconds:
-                self.slow_seconds = 3.0
-            elif self.fault_mode != "slow":
+            if params.get("mode", "") != "slow":
                 self.slow_seconds = 0.0
+            self.set_fault_mode(params.get("mode", ""))
             return f"Fault mode: {self.fault_mode or 'none'}."
         if action == "delete_account":
             nsid = params.get("nsid", "").strip()

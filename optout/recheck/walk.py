@@ -319,8 +319,17 @@ class PassFigures:
     policy: str
 
     @property
-    def full_pass_days(self) -> float | None:
-        return None if self.full_pass_hours is None else self.full_pass_hours / 24
+    def full_pass(self) -> str:
+        """The projected length of a full pass, in the unit a person reads best."""
+        hours = self.full_pass_hours
+        if hours is None:
+            return ""
+        if hours < 1:
+            minutes = max(1, math.ceil(hours * 60))
+            return f"{minutes} minute{'s' if minutes != 1 else ''}"
+        if hours < 48:
+            return f"{hours:.1f} hours"
+        return f"{hours / 24:.1f} days"
 
 
 def recheck_figures() -> PassFigures:

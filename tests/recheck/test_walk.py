@@ -7,13 +7,17 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.models import User
 from django.core import mail
 from django.core.cache import cache
 from django.core.management import CommandError, call_command
+from django.test import Client
+from django.urls import reverse
 from django.utils import timezone
 from pytest_django.fixtures import Settings
 
 from devtools.flickr_simulator import FlickrSimulator
+from optout.admin.group import maintainers_group_ensure
 from optout.models import (
     DeletionJob,
     EmailLog,
@@ -320,3 +324,22 @@ def test_owner_recheck_skips_photos_in_an_open_request(
     RemovalRequestFactory(owner_nsid=ANA.nsid, photos=[photo], status=S.APPROVED)
     result = owner_recheck(nsid=ANA.nsid)
     assert result.check.photos == 1
+
+
+def test_the_admin_index_shows_the_current_pass(
+    registry: None, flickr_sim: FlickrSimulator, client: Client
+) -> None:
+    maintainer = User.objects.create_user("mia@example.org", "mia@example.org", "pw", is_staff=True)
+    maintainer.groups.add(maintainers_group_ensure())
+    client.force_login(maintainer)
+    assert "No pass yet" in client.get(reverse("admin:index")).content.decode()
+    flickr_sim.switches.tag(5_100_000_001, "no_cv")
+    recheck_tick()
+
+    page = client.get(reverse("admin:index")).content.decode()
+
+    assert '<td id="recheck-owners">2 of 2</td>' in page
+    assert '<td id="recheck-photos">5 of 5</td>' in page
+    assert "Signals: tagged no_cv</th><td>1</td>" in page
+    assert "A full pass takes about 1 minute at 2000 calls an hour (0.40 calls a photo)" in page
+    assert "RECHECK_POLICY=remove" in page
