@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from django.core.cache import cache
+from django.utils.translation import gettext_lazy
 
 from optout.models import Dataset, Photo
 from optout.pictures.index import picture_index
@@ -40,7 +41,7 @@ class TooFlat(PictureProblem):
 
     status = 422
     code = "too_flat"
-    default = (
+    default = gettext_lazy(
         "This picture is too flat to match: it has too little detail (one colour, or nearly) "
         "for us to tell it from other pictures. Try another copy of the photo, or look up "
         "the Flickr account instead."

@@ -19,6 +19,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import gettext, ngettext
 
 from optout import flickr, queue
 from optout.models import Dataset, Photo, PhotoListing
@@ -113,28 +115,40 @@ def listing_progress(*, nsid: str) -> ListingProgress | None:
 def _message(listing: PhotoListing, waiting: datetime | None) -> str:
     if listing.status == L.DONE:
         found = listing.matched
-        return (
-            f"We read your {listing.photos_listed:,} public photo"
-            f"{'s' if listing.photos_listed != 1 else ''} on Flickr"
-            + (
-                f" and found {found:,} more of yours in datasets that do not name their owner."
-                if found
-                else "; none is in a dataset that does not name its owner."
+        listed = {"count": number_format(listing.photos_listed, force_grouping=True)}
+        read = (
+            ngettext(
+                "We read your %(count)s public photo on Flickr",
+                "We read your %(count)s public photos on Flickr",
+                listing.photos_listed,
             )
+            % listed
         )
+        if not found:
+            return read + gettext("; none is in a dataset that does not name its owner.")
+        more = ngettext(
+            " and found %(count)s more of yours in datasets that do not name their owner.",
+            " and found %(count)s more of yours in datasets that do not name their owner.",
+            found,
+        ) % {"count": number_format(found, force_grouping=True)}
+        return read + more
     if listing.status == L.FAILED:
         return (
-            "We could not read your photos on Flickr, so photos of yours in datasets that "
-            f"do not name their owner may be missing here. {listing.error}"
+            gettext(
+                "We could not read your photos on Flickr, so photos of yours in datasets that "
+                "do not name their owner may be missing here."
+            )
+            + f" {listing.error}"
         ).strip()
     if waiting is not None:
-        return f"Flickr cannot answer us right now; we go on by ourselves. {listing.error}".strip()
+        why = gettext("Flickr cannot answer us right now; we go on by ourselves.")
+        return f"{why} {listing.error}".strip()
     if listing.pages is None:
-        return "We are starting to read your public photos on Flickr."
-    return (
-        f"We are reading your public photos on Flickr, to find yours in datasets that do "
-        f"not name their owner: page {listing.pages_read} of {listing.pages} read."
-    )
+        return gettext("We are starting to read your public photos on Flickr.")
+    return gettext(
+        "We are reading your public photos on Flickr, to find yours in datasets that do "
+        "not name their owner: page %(read)s of %(pages)s read."
+    ) % {"read": listing.pages_read, "pages": listing.pages}
 
 
 # -- the worker's side ----------------------------------------------------------------

@@ -1,0 +1,406 @@
+"""Every page and email in the reader's language (issue 16).
+
+- The catalogues are complete: no untranslated or fuzzy entry in any language.
+- A pseudo-language, whose catalogue wraps every translated string in ⟦…⟧, renders
+  every public page and every email: whatever visible text is left outside the
+  markers must be data (names, ids, addresses, links) or a number, never English
+  that skipped translation.
+- A Spanish browser gets Spanish pages, the switcher keeps another language in a
+  cookie, and a request's emails are written in the language it was filed in.
+"""
+
+import io
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from pathlib import Path
+
+import django
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from django.core import mail
+from django.template.loader import render_to_string
+from django.test import Client, RequestFactory
+from django.utils import timezone, translation
+from PIL import Image
+from pytest_django.fixtures import Settings
+
+from optout import secret_links, workflow
+from optout.infra.ratelimit import Refusal
+from optout.models import Dataset, Photo, RemovalRequest
+from optout.notifications import emails
+from optout.requests import filing, review
+from tests.support.factories import DatasetFactory, PhotoFactory, RemovalRequestFactory
+from tests.support.flickr import BEES, sign_in
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCALE = ROOT / "locale"
+CATALOGUES = sorted(LOCALE.glob("*/LC_MESSAGES/django.po"))
+PSEUDO = "qps"
+OPEN, CLOSE = "⟦", "⟧"
+S = RemovalRequest.Status
+
+
+def test_every_language_has_a_complete_catalogue_without_fuzzy_entries() -> None:
+    assert {po.parts[-3] for po in CATALOGUES} == {"es", "fr", "de", "pt_BR"}
+    msgfmt = shutil.which("msgfmt")
+    assert msgfmt, "GNU gettext's msgfmt is missing: `make test` installs it (.ci/gettext)"
+    for po in CATALOGUES:
+        done = subprocess.run(
+            [msgfmt, "--check", "--statistics", "-o", "/dev/null", str(po)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        # "354 translated messages." and nothing about fuzzy or untranslated ones.
+        assert re.fullmatch(r"\d+ translated messages?\.", done.stderr.strip()), (po, done.stderr)
+
+
+@pytest.fixture(scope="session")
+def compiled() -> None:
+    """The real catalogues compiled, as `make test` does (the .mo files are not committed)."""
+    msgfmt = shutil.which("msgfmt")
+    assert msgfmt, "GNU gettext's msgfmt is missing: `make test` installs it (.ci/gettext)"
+    for po in CATALOGUES:
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            subprocess.run([msgfmt, "--check", "-o", str(mo), str(po)], check=True)
+    translation.trans_real._translations = {}  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def pseudo(settings: Settings, tmp_path: Path) -> Iterator[str]:
+    """A language whose catalogue is every msgid of ours and of Django's, wrapped in ⟦…⟧."""
+    catalog = Catalog(locale="en", domain="django", fuzzy=False)
+    sources = [LOCALE / "es" / "LC_MESSAGES" / "django.po"]
+    sources.append(Path(django.__file__).parent / "conf/locale/en/LC_MESSAGES/django.po")
+    for source in sources:
+        with open(source, "rb") as f:
+            for message in read_po(f):
+                if not message.id:
+                    continue
+                if isinstance(message.id, str):
+                    wrapped: str | tuple[str, ...] = OPEN + message.id + CLOSE
+                else:
+                    wrapped = tuple(OPEN + s + CLOSE for s in message.id)
+                catalog.add(message.id, wrapped, context=message.context)
+    folder = tmp_path / "locale" / PSEUDO / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    with open(folder / "django.mo", "wb") as out:
+        write_mo(out, catalog)
+    settings.LOCALE_PATHS = [tmp_path / "locale", *settings.LOCALE_PATHS]
+    settings.LANGUAGES = [*settings.LANGUAGES, (PSEUDO, "Pseudo")]
+    translation.trans_real._translations = {}  # type: ignore[attr-defined]
+    yield PSEUDO
+    translation.trans_real._translations = {}  # type: ignore[attr-defined]
+
+
+class Visible(HTMLParser):
+    """The text a person sees: text nodes, and the attributes a browser shows or reads out."""
+
+    SHOWN_ATTRIBUTES = ("alt", "title", "placeholder", "aria-label")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self.hidden = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style", "title"):
+            self.hidden += 1 if tag != "title" else 0
+        values = dict(attrs)
+        self.parts += [values[a] or "" for a in self.SHOWN_ATTRIBUTES if values.get(a)]
+        if tag == "input" and values.get("type") in ("submit", "button"):
+            self.parts.append(values.get("value") or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("script", "style"):
+            self.hidden -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self.hidden:
+            self.parts.append(data)
+
+
+def untranslated(text: str, data: set[str]) -> set[str]:
+    """Words left outside the markers that are not data: English that skipped gettext."""
+    while True:
+        stripped = re.sub(f"{OPEN}[^{OPEN}{CLOSE}]*{CLOSE}", " ", text)
+        if stripped == text:
+            break
+        text = stripped
+    text = re.sub(r"https?://\S+|\S+@\S+", " ", text)
+    for value in sorted(data, key=len, reverse=True):
+        text = text.replace(value, " ")
+    return set(re.findall(r"[^\W\d_]{2,}", text))
+
+
+def visible(html: str) -> str:
+    parser = Visible()
+    parser.feed(html)
+    return " ".join(parser.parts)
+
+
+# Not translated on purpose: the brand, a time zone's name, each language's own name.
+ALWAYS = {"optout", "UTC"}
+
+
+@pytest.fixture
+def site(db: None, flickr_sim: object) -> dict[str, object]:
+    dif = DatasetFactory(slug="dif", name="Diversity in Faces", release="1.0", source="YFCC")
+    hives = [
+        PhotoFactory(dataset=dif, owner_nsid=BEES.nsid, title=f"Hive {n}", flickr_id=7_000 + n)
+        for n in range(3)
+    ]
+    return {"dataset": dif, "photos": hives}
+
+
+@pytest.mark.django_db(transaction=False)
+def test_no_public_page_shows_english_that_skipped_translation(
+    pseudo: str, site: dict[str, object], settings: Settings
+) -> None:
+    settings.PHOTOS_PER_PAGE = 2
+    client = Client(HTTP_ACCEPT_LANGUAGE=pseudo)
+    data = {
+        "Diversity in Faces",
+        "YFCC",
+        "bees",
+        "Bea Bees",
+        BEES.nsid,
+        "Hive",
+        "R-T",
+        "not-a-link",
+    }
+    data |= {name for _, name in settings.LANGUAGES} | ALWAYS
+    data |= {"Português", "Brasil", "Español", "Français", "Deutsch", "English", "Pseudo"}
+    pages: dict[str, str] = {}
+
+    def get(name: str, path: str, **params: str) -> None:
+        response = client.get(path, params)
+        assert response.status_code < 500, (name, response.status_code)
+        pages[name] = response.content.decode()
+
+    get("home", "/")
+    get("look-up, owner", "/", q="bees")
+    get("look-up, nobody", "/", q="12345678@N09")
+    get("look-up, photo", "/", q="https://www.flickr.com/photos/bees/7000/")
+    get("look-up, unknown photo", "/", q="https://www.flickr.com/photos/bees/9999/")
+    get("look-up, problem", "/", q="https://example.org/x")
+    get("picture", "/picture/")
+    png = io.BytesIO()
+    Image.new("RGB", (64, 64), "teal").save(png, format="PNG")
+    png.seek(0)
+    png.name = "teal.png"
+    pages["picture, not found"] = client.post("/picture/", {"picture": png}).content.decode()
+    get("report form", "/report/")
+    pages["report form, problems"] = client.post(
+        "/report/", {"links": "not-a-link", "email": "x"}
+    ).content.decode()
+    filed = client.post(
+        "/report/",
+        {
+            "links": "https://www.flickr.com/photos/bees/7001/",
+            "relation": "I am in it",
+            "statement": "Please",
+            "email": "sam@example.org",
+        },
+        follow=True,
+    )
+    pages["report filed"] = filed.content.decode()
+    data |= {"sam@example.org", "I am in it", "Please"}
+    get("sign-in", "/signin/flickr/")
+    get("sign-in problem", "/signin/flickr/callback/", oauth_token="x", oauth_verifier="y")
+
+    sign_in(client)
+    get("your photos", "/me/photos/")
+    filed_page = client.post(
+        "/me/photos/", {"scope": "all", "email": "bea@example.org", "action": "file"}, follow=True
+    )
+    pages["status, just filed"] = filed_page.content.decode()
+    data |= {"bea@example.org"}
+
+    removal = RemovalRequest.objects.get(email="bea@example.org")
+    for status_name, moves in (("approved", []), ("completed", ["deleting", "completed"])):
+        token = _status_token(removal)
+        if moves:
+            for to in moves:
+                workflow.request_move(
+                    removal=removal, to=to, actor="system", why="Deletion started."
+                )
+            Photo.objects.filter(requestphoto__request=removal).update(state=Photo.State.REMOVED)
+        get(f"status, {status_name}", f"/r/{token}/")
+    shown = RemovalRequest.objects.get(email="sam@example.org")
+    get("status, shown in photo", f"/r/{_status_token(shown)}/")
+    rejected = RemovalRequestFactory(photos=site["photos"], status=S.NEEDS_REVIEW)
+    review.request_reject(removal=rejected, actor="maintainer:m", code="not_shown")
+    get("status, rejected", f"/r/{_status_token(rejected)}/")
+    confirm = _confirm_token(shown)
+    get("confirm", f"/confirm/{confirm}/")
+    pages["confirmed"] = client.post(f"/confirm/{confirm}/").content.decode()
+    get("confirm link used", f"/confirm/{confirm}/")
+
+    request = RequestFactory().get("/")
+    refusal = Refusal(limit=60, retry_after=12)
+    with translation.override(pseudo):
+        pages["rate limited"] = render_to_string(
+            "optout/rate_limited.html", {"refusal": refusal}, request=request
+        )
+
+    data |= {p.public_id for p in RemovalRequest.objects.all()}
+    problems = {name: untranslated(visible(html), data) for name, html in pages.items()}
+    left = {name: sorted(words) for name, words in problems.items() if words}
+    assert not left, "\n".join(f"{name}: {words}" for name, words in left.items())
+    assert all(OPEN in html for html in pages.values())
+
+
+def _status_token(removal: RemovalRequest) -> str:
+    return secret_links.link_mint(removal=removal, purpose="status")
+
+
+def _confirm_token(removal: RemovalRequest) -> str:
+    return secret_links.link_mint(removal=removal, purpose="confirm")
+
+
+@pytest.mark.django_db
+def test_no_email_has_english_that_skipped_translation(
+    pseudo: str, site: dict[str, object]
+) -> None:
+    photos = site["photos"]
+    assert isinstance(photos, list)
+    data = {"Diversity in Faces", "bees", BEES.nsid, "Demo Lab", "dif", "optout_sync.py"}
+    data |= ALWAYS | {"cron", "POST", "API", "CSV"}
+    rendered: dict[str, str] = {}
+    for kind in emails.KINDS:
+        removal = RemovalRequestFactory(
+            photos=photos,
+            owner_nsid=BEES.nsid,
+            flickr_username="bees",
+            future_releases=True,
+            reject_reason="We could not see you in the photos you named. Blurry.",
+            language=pseudo,
+        )
+        if kind.startswith("shown"):
+            RemovalRequest.objects.filter(pk=removal.pk).update(kind=RemovalRequest.Kind.SHOWN)
+        if kind in emails.ASKS_FOR_CONFIRMATION:
+            RemovalRequest.objects.filter(pk=removal.pk).update(email_confirmed_at=None)
+        if kind == "completed":
+            Photo.objects.filter(pk__in=[p.pk for p in photos]).update(
+                state=Photo.State.REMOVED, removed_by=removal
+            )
+        removal.refresh_from_db()
+        data |= {removal.public_id, "Blurry"}
+        subject, text, html = emails.render(kind, emails._context(removal, kind), pseudo)
+        rendered[kind] = f"{subject}\n{text}\n{visible(html)}"
+    copies = [
+        {
+            "dataset": "Diversity in Faces",
+            "slug": "dif",
+            "waiting": 1234,
+            "waiting_days": 3,
+            "overdue": True,
+            "feed_url": "https://example.org/feed",
+        }
+    ]
+    for kind in ("licensee_digest", "licensee_reminder"):
+        context = {
+            "licensee": {"name": "Demo Lab"},
+            "copies": copies,
+            "waiting": 1234,
+            "ack_days": 14,
+            "api_url": "https://example.org/api",
+        }
+        subject, text, html = emails.render(kind, context, pseudo)
+        rendered[kind] = f"{subject}\n{text}\n{visible(html)}"
+    problems = {kind: untranslated(text, data) for kind, text in rendered.items()}
+    assert {kind: words for kind, words in problems.items() if words} == {}
+
+
+@pytest.mark.django_db
+def test_a_spanish_browser_gets_spanish_pages_with_spanish_numbers_and_dates(
+    compiled: None, site: dict[str, object]
+) -> None:
+    Dataset.objects.filter(slug="dif").update(photo_count=1234)
+    client = Client(HTTP_ACCEPT_LANGUAGE="es-ES,es;q=0.9,en;q=0.5")
+    home = client.get("/")
+    page = home.content.decode()
+    assert home["Content-Language"] == "es"
+    assert '<html lang="es">' in page
+    assert "¿Están tus fotos de Flickr en un conjunto de datos de reconocimiento facial?" in page
+    assert "1\xa0234 fotos" in page  # Django's Spanish grouping: a non-breaking space
+    assert "Accept-Language" in home["Vary"]
+    owner = client.get("/", {"q": "bees"}).content.decode()
+    assert "3 de tus fotos están en Diversity in Faces (versión 1.0)" in owner
+
+    removal = RemovalRequestFactory(photos=site["photos"], deadline=timezone.now())
+    RemovalRequest.objects.filter(pk=removal.pk).update(
+        deadline=datetime(2026, 12, 3, 12, tzinfo=UTC)
+    )
+    status = client.get(f"/r/{_status_token(removal)}/").content.decode()
+    assert "3 de diciembre de 2026" in status
+    assert "Fecha límite" in status
+
+
+@pytest.mark.django_db
+def test_the_switcher_changes_the_language_and_keeps_it_in_a_cookie(
+    compiled: None, site: dict[str, object]
+) -> None:
+    client = Client(HTTP_ACCEPT_LANGUAGE="es")
+    page = client.get("/").content.decode()
+    assert 'action="/i18n/setlang/"' in page and '<option value="de"' in page
+    switched = client.post(
+        "/i18n/setlang/", {"language": "de"}, HTTP_REFERER="http://testserver/report/"
+    )
+    assert switched.status_code == 302 and switched["Location"] == "http://testserver/report/"
+    assert client.cookies["optout_language"].value == "de"
+    again = client.get("/").content.decode()
+    assert "Sind Ihre Flickr-Fotos in einem Datensatz für Gesichtserkennung?" in again
+    assert '<option value="de" lang="de" selected>Deutsch</option>' in again
+
+
+@pytest.mark.django_db
+def test_a_request_remembers_its_language_and_its_emails_are_written_in_it(
+    compiled: None, site: dict[str, object], run_tasks: object
+) -> None:
+    with translation.override("pt-br"):
+        filed = filing.request_create(
+            identity=filing.Identity(nsid=BEES.nsid, username="bees"),
+            email="bea@example.org",
+            photo_ids=None,
+            future_releases=False,
+            language=translation.get_language(),
+        )
+    removal = filed.removal
+    assert removal.language == "pt-br"
+    # A worker has no visitor, so the site's language is active: the email's comes
+    # from the request.
+    with translation.override("en"):
+        emails.email_deliver(request_id=removal.pk, kind="received")
+    (message,) = mail.outbox
+    assert message.subject == (
+        f"Recebemos o seu pedido de remoção {removal.public_id}: confirme o seu e-mail, por favor"
+    )
+    assert "Recebemos o seu pedido" in str(message.body)
+    html = message.alternatives[0][0]  # type: ignore[attr-defined]
+    assert '<html lang="pt-br">' in str(html)
+    assert filing.language_of("es-MX") == "es"
+    assert filing.language_of("xx") == "en"
+    assert RemovalRequestFactory().language == "en"
+
+
+@pytest.mark.django_db
+def test_the_json_api_keeps_english_field_names_and_translates_only_the_error(
+    compiled: None, site: dict[str, object]
+) -> None:
+    client = Client(HTTP_ACCEPT_LANGUAGE="fr")
+    answer = client.get("/", {"q": "https://example.org/x", "format": "json"})
+    body = answer.json()
+    assert set(body) >= {"error"}
+    assert body["error"].startswith("C\u2019est un lien vers example.org, pas vers Flickr.")
+    found = client.get("/", {"q": "bees", "format": "json"}).json()
+    assert "datasets" in found
