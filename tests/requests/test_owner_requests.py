@@ -304,10 +304,11 @@ def test_ticks_with_all_my_photos_chosen_are_questioned_not_taken_as_all(
 
 
 def test_an_owner_with_no_photos_is_told_so_and_no_request_is_made(
-    client: Client, flickr_sim: FlickrSimulator, bees_photos: list[Photo]
+    client: Client, flickr_sim: FlickrSimulator, bees_photos: list[Photo], run_tasks: RunTasks
 ) -> None:
     sign_in(client, as_user=ANA.nsid)
     Photo.objects.filter(owner_nsid=ANA.nsid).delete()
+    run_tasks()  # their photo list on Flickr, read: "none" is then the whole answer
     page = client.get(reverse("my_photos"))
     assert "None of your photos are in the datasets we cover" in page.content.decode()
     response = client.post(
