@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: run test check lint typecheck format check-python demo messages messages-compile bench-import bench-lookup bench-deletion bench-removals bench-pictures clean
+.PHONY: run test check lint typecheck format check-python demo messages messages-compile bench-import bench-lookup bench-deletion bench-removals bench-pictures bench-scale clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null || { \
@@ -96,6 +96,12 @@ bench-deletion: $(VENV)/.dev
 
 bench-removals: $(VENV)/.dev
 	$(BIN)/python bench/removals_bench.py
+
+# 0.1M, 1M and 10M photos side by side: import, look-up, a 10,000-link check, a removal
+# list. About 25 GB of disk and half an hour at 10M; Redis as for bench-lookup.
+bench-scale: export REDIS_URL ?= redis://127.0.0.1:6379/3
+bench-scale: $(VENV)/.dev
+	$(BIN)/python bench/scale_bench.py
 
 # The look-up by picture: recall of six edits among 5,000 unrelated pictures, then
 # decode + hash + match over 1,000,000 hashes on PostgreSQL (docs/pictures.md).

@@ -218,6 +218,13 @@ def dataset_import(
                     complete=complete,
                     previous_seq=opened.previous_seq,
                 )
+            if complete and not result.staged:
+                # Every row rejected, or a file of videos: as the whole release it would
+                # take every photo out of the current one.
+                raise ImportProblem(
+                    f"{path} lists no photo: as the whole of release {release} it would "
+                    f"leave every photo of {slug} out of it. Nothing was imported."
+                )
             summary.imported = result.imported
             summary.updated = result.updated
             summary.dropped = result.dropped

@@ -129,6 +129,17 @@ def test_complete_without_a_release_is_refused_before_the_file_is_read(tmp_path:
     assert not Dataset.objects.exists()
 
 
+def test_a_complete_release_that_lists_no_photo_is_refused(tmp_path: Path) -> None:
+    release(tmp_path, "1.0", [1, 2])
+    path = yfcc_file(tmp_path / "dif-2.0.tsv", [yfcc_row("not a number"), yfcc_row(3, marker=1)])
+
+    with pytest.raises(ImportProblem, match=r"lists no photo: as the whole of release 2\.0"):
+        dataset_import(slug="dif", path=path, release="2.0", complete=True)
+
+    assert in_releases() == {1: (1, None), 2: (1, None)}
+    assert releases() == [(1, "1.0", False)]
+
+
 def test_no_release_adds_to_the_current_one(tmp_path: Path) -> None:
     release(tmp_path, "1.0", [1])
 
