@@ -21,6 +21,7 @@ from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils.translation import ngettext
 
 from optout.infra.ratelimit import address_id, strikes_add, strikes_wait
 
@@ -40,11 +41,15 @@ def _subjects(request: HttpRequest, username: str) -> dict[str, int]:
 def locked_message(seconds: int) -> str:
     minutes = max(1, math.ceil(seconds / 60))
     again = datetime.fromtimestamp(time.time() + seconds, tz=UTC)
-    return (
-        f"Too many failed logins. Try again in {minutes} minute{'s' if minutes != 1 else ''} "
-        f"(at {again:%H:%M} UTC). Forgot your password? Ask another maintainer to run "
-        "`manage.py createmaintainer` with your email for a new set-password link."
-    )
+    return ngettext(
+        "Too many failed logins. Try again in %(count)s minute (at %(time)s UTC). Forgot your "
+        "password? Ask another maintainer to run `manage.py createmaintainer` with your email "
+        "for a new set-password link.",
+        "Too many failed logins. Try again in %(count)s minutes (at %(time)s UTC). Forgot your "
+        "password? Ask another maintainer to run `manage.py createmaintainer` with your email "
+        "for a new set-password link.",
+        minutes,
+    ) % {"count": minutes, "time": f"{again:%H:%M}"}
 
 
 class ThrottledLoginForm(AdminAuthenticationForm):

@@ -9,8 +9,11 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.timesince import timesince
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from optout.models import (
     CLOSED_STATUSES,
@@ -28,6 +31,7 @@ from optout.requests import review
 if TYPE_CHECKING:
     # The stubs' type of one filter choice; it exists only in django-stubs.
     from django.contrib.admin.filters import _ListFilterChoices
+    from django_stubs_ext import StrOrPromise
 
 S = RemovalRequest.Status
 SOON_DAYS = 5
@@ -39,17 +43,20 @@ SOON_DAYS = 5
 class StateFilter(admin.SimpleListFilter):
     """By state; the default view leaves out requests still waiting for email confirmation."""
 
-    title = "state"
+    title = _("state")
     parameter_name = "state"
     ALL = "all"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [*S.choices, (self.ALL, "all, with unconfirmed")]
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin
+    ) -> "list[tuple[str, StrOrPromise]]":
+        return [*S.choices, (self.ALL, _("all, with unconfirmed"))]
 
     def choices(self, changelist: Any) -> "Iterator[_ListFilterChoices]":
         for choice in super().choices(changelist):
-            if choice["display"] == "All":
-                choice["display"] = "in the queue"
+            # Django's own "All", in the page's language.
+            if choice["display"] == gettext("All"):
+                choice["display"] = _("in the queue")
             yield choice
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
@@ -62,11 +69,16 @@ class StateFilter(admin.SimpleListFilter):
 
 
 class OverdueFilter(admin.SimpleListFilter):
-    title = "deadline"
+    title = _("deadline")
     parameter_name = "overdue"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [("yes", "overdue"), ("soon", f"due within {SOON_DAYS} days")]
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin
+    ) -> "list[tuple[str, StrOrPromise]]":
+        return [
+            ("yes", _("overdue")),
+            ("soon", str(_("due within %(days)s days")) % {"days": SOON_DAYS}),
+        ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         now = timezone.now()
@@ -82,7 +94,9 @@ class DatasetFilter(admin.SimpleListFilter):
     title = "dataset"
     parameter_name = "dataset"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin
+    ) -> "list[tuple[str, StrOrPromise]]":
         return [(d.slug, str(d)) for d in Dataset.objects.all()]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
@@ -97,12 +111,12 @@ class DatasetFilter(admin.SimpleListFilter):
 
 class RejectForm(forms.Form):
     code = forms.ChoiceField(
-        label="Reason",
+        label=_("Reason"),
         choices=RejectReason.choices,
         widget=forms.RadioSelect,
     )
     text = forms.CharField(
-        label="In your words (sent to the requester)",
+        label=_("In your words (sent to the requester)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
         max_length=2000,
@@ -121,7 +135,7 @@ class RejectForm(forms.Form):
 
 class NoteForm(forms.Form):
     text = forms.CharField(
-        label="Internal note (never shown to the requester)",
+        label=_("Internal note (never shown to the requester)"),
         widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
         max_length=5000,
     )
@@ -168,7 +182,7 @@ def photo_grid(removal: RemovalRequest) -> str:
     )
     total = rows.count()
     if not total:
-        return "None."
+        return gettext("None.")
     items = format_html_join(
         "",
         '<li><a href="{}"><img src="{}" width="75" height="75" alt="" loading="lazy"></a>'
@@ -184,14 +198,19 @@ def photo_grid(removal: RemovalRequest) -> str:
             for photo in rows[:PHOTOS_SHOWN]
         ),
     )
-    more = f"Showing {PHOTOS_SHOWN} of {total:,}." if total > PHOTOS_SHOWN else f"{total:,} in all."
+    shown = {"shown": PHOTOS_SHOWN, "total": number_format(total, force_grouping=True)}
+    more = (
+        gettext("Showing %(shown)s of %(total)s.") % shown
+        if total > PHOTOS_SHOWN
+        else gettext("%(total)s in all.") % shown
+    )
     return format_html('<p>{}</p><ul class="photo-grid">{}</ul>', more, items)
 
 
 class EmailInline(ReadOnlyInline):
     model = EmailLog
-    verbose_name = "email"
-    verbose_name_plural = "emails"
+    verbose_name = _("email")
+    verbose_name_plural = _("emails")
     fields = readonly_fields = (
         "created_at",
         "kind",
@@ -206,8 +225,8 @@ class EmailInline(ReadOnlyInline):
 
 class DeletionJobInline(ReadOnlyInline):
     model = DeletionJob
-    verbose_name = "deletion job"
-    verbose_name_plural = "deletion jobs"
+    verbose_name = _("deletion job")
+    verbose_name_plural = _("deletion jobs")
     fields = readonly_fields = (
         "dataset",
         "status",
@@ -219,7 +238,7 @@ class DeletionJobInline(ReadOnlyInline):
         "finished_at",
     )
 
-    @admin.display(description="worker")
+    @admin.display(description=_("worker"))
     def worker(self, job: Any) -> str:
         """Which worker holds a running job and when it last said so: a stalled
         heartbeat is what the sweeper re-queues, so a maintainer can see it coming."""
@@ -227,8 +246,11 @@ class DeletionJobInline(ReadOnlyInline):
             return "—"
         if job.heartbeat_at is None:
             return job.claimed_by
-        return f"{job.claimed_by}, last heartbeat {timesince(job.heartbeat_at)} ago"
+        return gettext("%(worker)s, last heartbeat %(since)s ago") % {
+            "worker": job.claimed_by,
+            "since": timesince(job.heartbeat_at),
+        }
 
-    @admin.display(description="progress")
+    @admin.display(description=_("progress"))
     def progress(self, job: Any) -> str:
-        return f"{job.done} of {job.total}"
+        return gettext("%(done)s of %(total)s") % {"done": job.done, "total": job.total}

@@ -30,6 +30,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from optout import workflow
 from optout.admin.export import csv_response
@@ -58,6 +59,17 @@ from optout.models import (
 from optout.requests import review
 
 S = RemovalRequest.Status
+# The bulk actions' messages, by outcome: one request refused, and the ones done.
+NOT_DONE = {
+    "approved": _("%(id)s not approved: %(why)s"),
+    "rejected": _("%(id)s not rejected: %(why)s"),
+    "retried": _("%(id)s not retried: %(why)s"),
+}
+DONE = {
+    "approved": _("Approved: %(ids)s."),
+    "rejected": _("Rejected: %(ids)s."),
+    "retried": _("Retried: %(ids)s."),
+}
 
 
 # The queue
@@ -112,7 +124,7 @@ class RemovalRequestAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("public_id", "kind", "status", "deadline", "created_at", "closed_at")}),
         (
-            "Requester",
+            _("Requester"),
             {
                 "fields": (
                     "owner_nsid",
@@ -125,11 +137,11 @@ class RemovalRequestAdmin(admin.ModelAdmin):
             },
         ),
         (
-            "Shown in a photo",
+            _("Shown in a photo"),
             {"fields": ("relation", "statement", "contact", "photo_links")},
         ),
-        ("Outcome", {"fields": ("reject_reason",)}),
-        ("Photos in scope", {"fields": ("photos_in_scope_grid",)}),
+        (_("Outcome"), {"fields": ("reject_reason",)}),
+        (_("Photos in scope"), {"fields": ("photos_in_scope_grid",)}),
     )
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
@@ -194,37 +206,37 @@ class RemovalRequestAdmin(admin.ModelAdmin):
         # Overdue on top, then open ones by deadline, then the closed.
         return ["-is_overdue", "-open_first", "deadline"]
 
-    @admin.display(description="datasets")
+    @admin.display(description=_("datasets"))
     def datasets(self, obj: RemovalRequest) -> str:
         # ignore[attr-defined]: dataset_slugs is get_queryset's annotation, not a model field.
         slugs = sorted((obj.dataset_slugs or "").split(","))  # type: ignore[attr-defined]
         return ", ".join(slug for slug in slugs if slug) or "—"
 
-    @admin.display(description="photos", ordering="photo_total")
+    @admin.display(description=_("photos"), ordering="photo_total")
     def photos_in_scope(self, obj: RemovalRequest) -> int:
         return obj.photo_total  # type: ignore[attr-defined]  # get_queryset's annotation
 
-    @admin.display(description="photos")
+    @admin.display(description=_("photos"))
     def photos_in_scope_grid(self, obj: RemovalRequest) -> str:
         return photo_grid(obj)
 
-    @admin.display(description="filed", ordering="created_at")
+    @admin.display(description=_("filed"), ordering="created_at")
     def filed(self, obj: RemovalRequest) -> str:
         return timezone.localtime(obj.created_at).strftime("%Y-%m-%d")
 
-    @admin.display(description="days left", ordering="deadline")
+    @admin.display(description=_("days left"), ordering="deadline")
     def days_left(self, obj: RemovalRequest) -> str:
         if not obj.is_open:
             return "—"
         days = days_until(obj.deadline)
         if obj.deadline < timezone.now():
-            late = f"overdue {-days} d" if days else "overdue today"
+            late = str(_("overdue %(days)s d")) % {"days": -days} if days else _("overdue today")
             return format_html('<strong class="deadline deadline-over">{}</strong>', late)
         if days < SOON_DAYS:
             return format_html('<strong class="deadline deadline-soon">{}</strong>', days)
         return str(days)
 
-    @admin.display(description="last event", ordering="last_at")
+    @admin.display(description=_("last event"), ordering="last_at")
     def last_event(self, obj: RemovalRequest) -> str:
         # ignore[attr-defined] here and below: get_queryset annotates these, not the model.
         at = obj.last_at  # type: ignore[attr-defined]
@@ -243,16 +255,20 @@ class RemovalRequestAdmin(admin.ModelAdmin):
         verb: str,
         act: Callable[[RemovalRequest], object],
     ) -> None:
+        """`verb` names the outcome for the messages: approved, rejected or retried."""
         done: list[str] = []
         for removal in queryset.order_by("public_id"):
             try:
                 act(removal)
             except workflow.TransitionRefused as refused:
-                messages.warning(request, f"{removal.public_id} not {verb}: {refused.message}")
+                messages.warning(
+                    request,
+                    str(NOT_DONE[verb]) % {"id": removal.public_id, "why": refused.message},
+                )
             else:
                 done.append(removal.public_id)
         if done:
-            messages.success(request, f"{verb.capitalize()}: {', '.join(done)}.")
+            messages.success(request, str(DONE[verb]) % {"ids": ", ".join(done)})
 
     def _actor(self, request: HttpRequest) -> str:
         return review.maintainer_actor(username=request.user.get_username())
@@ -278,7 +294,7 @@ class RemovalRequestAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/optout/removalrequest/action_form.html", context)
 
-    @admin.action(description="Approve (queues the deletion)", permissions=["approve"])
+    @admin.action(description=_("Approve (queues the deletion)"), permissions=["approve"])
     def approve(self, request: HttpRequest, queryset: QuerySet) -> None:
         actor = self._actor(request)
         self._each(
@@ -288,7 +304,7 @@ class RemovalRequestAdmin(admin.ModelAdmin):
             lambda r: review.request_approve(removal=r, actor=actor),
         )
 
-    @admin.action(description="Reject with a reason…", permissions=["reject"])
+    @admin.action(description=_("Reject with a reason…"), permissions=["reject"])
     def reject(self, request: HttpRequest, queryset: QuerySet) -> TemplateResponse | None:
         form = RejectForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
@@ -301,9 +317,9 @@ class RemovalRequestAdmin(admin.ModelAdmin):
                 lambda r: review.request_reject(removal=r, actor=actor, code=code, text=text),
             )
             return None
-        return self._ask(request, queryset, "reject", "Reject with a reason", form)
+        return self._ask(request, queryset, "reject", str(_("Reject with a reason")), form)
 
-    @admin.action(description="Retry the failed deletion…", permissions=["retry"])
+    @admin.action(description=_("Retry the failed deletion…"), permissions=["retry"])
     def retry(self, request: HttpRequest, queryset: QuerySet) -> TemplateResponse | None:
         if "apply" in request.POST:
             actor = self._actor(request)
@@ -318,10 +334,10 @@ class RemovalRequestAdmin(admin.ModelAdmin):
         errors = {r.pk: last_error(r) for r in queryset}
         rows = [(r, errors[r.pk]) for r in queryset.order_by("public_id")]
         return self._ask(
-            request, queryset, "retry", "Retry the failed deletion", None, {"errors": rows}
+            request, queryset, "retry", str(_("Retry the failed deletion")), None, {"errors": rows}
         )
 
-    @admin.action(description="Add an internal note…", permissions=["note"])
+    @admin.action(description=_("Add an internal note…"), permissions=["note"])
     def add_note(self, request: HttpRequest, queryset: QuerySet) -> TemplateResponse | None:
         form = NoteForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
@@ -331,9 +347,9 @@ class RemovalRequestAdmin(admin.ModelAdmin):
                     removal=removal, actor=actor, text=form.cleaned_data["text"]
                 )
             ids = ", ".join(r.public_id for r in queryset.order_by("public_id"))
-            messages.success(request, f"Note added to {ids}.")
+            messages.success(request, _("Note added to %(ids)s.") % {"ids": ids})
             return None
-        return self._ask(request, queryset, "add_note", "Add an internal note", form)
+        return self._ask(request, queryset, "add_note", str(_("Add an internal note")), form)
 
     # CSV export of the filtered list
 
@@ -427,7 +443,7 @@ class EmailLogAdmin(admin.ModelAdmin):
     )
     exclude = ("dedupe_key",)
 
-    @admin.display(description="last error")
+    @admin.display(description=_("last error"))
     def last_error(self, entry: EmailLog) -> str:
         return entry.error if len(entry.error) <= 80 else entry.error[:79] + "…"
 

@@ -7,6 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, URLResolver, path, reverse_lazy
+from django.utils.translation import gettext_lazy as _
 
 from optout.admin.group import MAINTAINERS
 from optout.admin.login import ThrottledLoginForm
@@ -14,8 +15,8 @@ from optout.admin.login import ThrottledLoginForm
 
 class QueueAdminSite(admin.AdminSite):
     site_header = "optout maintainers"
-    site_title = "optout maintainers"
-    index_title = "The queue"
+    site_title = _("optout maintainers")
+    index_title = _("The queue")
     index_template = "admin/optout_index.html"
     # The queue's columns need the width more than a second navigation does.
     enable_nav_sidebar = False
