@@ -91,7 +91,7 @@ def dashboard_figures(now: datetime | None = None) -> dict[str, object]:
         .values_list("status", "n")
     )
     open_states: list[StateCount] = [
-        {"status": status, "label": label, "count": by_state.get(status, 0)}
+        {"status": status, "label": str(label), "count": by_state.get(status, 0)}
         for status, label in S.choices
         if status not in CLOSED_STATUSES
     ]
