@@ -13,7 +13,10 @@ failure or Ctrl-C), on this machine, with Redis for the rate-limit counters:
 2. imports it as an operator does (`manage.py import_dataset`, in a child process):
    rows/s, and a raw COPY of the file into a bare table after it, for scale;
 3. removes every 50th photo (a tombstone and its suppression, as the deletion
-   pipeline leaves them), then VACUUM ANALYZE, as autovacuum would in time;
+   pipeline leaves them), then VACUUM ANALYZE, as autovacuum would in time; and
+   writes the dataset's removal list (`manage.py export_removals`, CSV) in a
+   child: seconds and peak memory (this process stays small: a child started
+   from it counts its peak memory as the child's own);
 4. times migration 0016 (the releases' columns on the photo table) forward, after
    taking it back: the lock it holds, per million rows;
 5. serves the app with gunicorn (bench/lookup_bench.py's set-up: 2 workers x 4
@@ -22,9 +25,7 @@ failure or Ctrl-C), on this machine, with Redis for the rate-limit counters:
    NSID, half by username): requests/s, p50, p99, CPU per request (gunicorn and
    the database's backends);
 6. posts one 10,000-link check (/api/v1/check, photo page links of random photos),
-   three times: seconds and server CPU per call;
-7. writes the dataset's removal list (`manage.py export_removals`, CSV) in a child:
-   seconds and peak memory.
+   three times: seconds and server CPU per call.
 
 Then a table of every figure by size, and the targets: import rows/s at 10M at
 least 0.8x the 1M figure; look-up CPU per request and p99 at 10M within 1.2x of
@@ -112,6 +113,9 @@ class SizeResult:
 
 def main() -> int:
     args = _arguments()
+    if args.remove_some:
+        print(_remove_some(args.remove_some))
+        return 0
     if not shutil.which("wrk"):
         print("wrk is not installed. Install it with: apt-get install -y wrk", file=sys.stderr)
         return 2
@@ -132,6 +136,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--postgres", default="postgres://postgres@127.0.0.1:5432/")
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", ""))
     parser.add_argument("--keep", action="store_true", help="keep the last database")
+    parser.add_argument("--remove-some", help=argparse.SUPPRESS)
     options = parser.parse_args()
     # What bench/lookup_bench.py's helpers read.
     options.connections, options.threads_wrk, options.workers, options.threads = 32, 2, 2, 4
@@ -173,7 +178,18 @@ def _one_size(args: argparse.Namespace, server_url: str, rows: int) -> SizeResul
         path.unlink()
         result.load.append(_load("imported"))
 
-        result.removed = _remove_some(database_url)
+        # In a child, as every step that holds many rows in Python: a child started
+        # from this process (vfork) counts this process's peak memory as its own.
+        done = subprocess.run(
+            [str(PYTHON), __file__, "--remove-some", database_url],
+            check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        result.removed = int(done.stdout.strip().splitlines()[-1])
+        print(f"removed {result.removed:,} photos")
+        out = tmp / "removals.csv"
+        command = [str(PYTHON), "manage.py", "export_removals", SLUG, "--format", "csv"]
+        result.removals_s, peak_kib = _child(command, env, out)
+        result.removals_rss_mb = peak_kib / 1024
         result.database_mb = _database_mb(database_url)
         result.migration_s = _migration_seconds(env)
         print(f"migration 0016 forward: {result.migration_s:.2f} s")
@@ -202,10 +218,6 @@ def _one_size(args: argparse.Namespace, server_url: str, rows: int) -> SizeResul
         lookup_bench._gunicorn_stop(gunicorn)
         gunicorn = None
 
-        out = tmp / "removals.csv"
-        command = [str(PYTHON), "manage.py", "export_removals", SLUG, "--format", "csv"]
-        result.removals_s, peak_kib = _child(command, env, out)
-        result.removals_rss_mb = peak_kib / 1024
         result.load.append(_load("end"))
     finally:
         if gunicorn is not None:
@@ -299,7 +311,6 @@ def _remove_some(database_url: str) -> int:
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE optout_photo")
         conn.execute("VACUUM ANALYZE optout_suppression")
-    print(f"removed {len(removed):,} photos")
     return len(removed)
 
 
