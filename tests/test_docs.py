@@ -1,5 +1,6 @@
 """The documentation stays true: the paths it names exist, every environment variable
-the settings read is in docs/configuration.md, and the README stays short."""
+the settings read is in docs/configuration.md, every URL in docs/api.md, and the README
+stays short."""
 
 import re
 from pathlib import Path
@@ -113,6 +114,19 @@ def test_every_environment_variable_the_settings_read_is_in_the_configuration_do
     configuration = (DOCS / "configuration.md").read_text()
     undocumented = sorted(name for name in variables if f"`{name}`" not in configuration)
     assert not undocumented, f"Add these to docs/configuration.md: {', '.join(undocumented)}"
+
+
+def test_every_url_the_app_answers_is_in_the_api_doc() -> None:
+    routes = re.findall(r'path\(\s*"([^"]*)"', (ROOT / "config" / "urls.py").read_text())
+    assert {"healthz", "api/v1/check"} <= set(routes)
+    api = (DOCS / "api.md").read_text()
+    # `datasets/<slug:slug>/removals.<str:fmt>` is documented as `/datasets/<slug>/…`.
+    undocumented = [
+        route
+        for route in routes
+        if "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"<\1>", route).split("<")[0] not in api
+    ]
+    assert not undocumented, f"Add these URLs to docs/api.md: {', '.join(undocumented)}"
 
 
 def test_the_readme_is_under_200_lines() -> None:
