@@ -1,6 +1,6 @@
 """The documentation stays true: the paths it names exist, every environment variable
-the settings read is in docs/configuration.md, every URL in docs/api.md, and the README
-stays short."""
+the settings read is in docs/configuration.md, every URL in docs/api.md, every command
+in docs/operations.md, and the README stays short."""
 
 import re
 from pathlib import Path
@@ -127,6 +127,18 @@ def test_every_url_the_app_answers_is_in_the_api_doc() -> None:
         if "/" + re.sub(r"<(?:\w+:)?(\w+)>", r"<\1>", route).split("<")[0] not in api
     ]
     assert not undocumented, f"Add these URLs to docs/api.md: {', '.join(undocumented)}"
+
+
+def test_every_management_command_is_in_the_operations_doc() -> None:
+    commands = {
+        path.stem
+        for path in ROOT.glob("*/management/commands/*.py")
+        if not path.stem.startswith("_")
+    }
+    assert {"import_dataset", "load_demo"} <= commands
+    operations = (DOCS / "operations.md").read_text()
+    undocumented = sorted(name for name in commands if f"| `{name}" not in operations)
+    assert not undocumented, f"Add these commands to docs/operations.md: {undocumented}"
 
 
 def test_the_readme_is_under_200_lines() -> None:
