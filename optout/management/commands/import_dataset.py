@@ -18,7 +18,9 @@ class Command(BaseCommand):
     requires_system_checks: list[str] = []
     help = (
         "Import a dataset manifest (YFCC100M metadata, CSV, JSON lines or FFHQ JSON; "
-        "plain, gzip, bzip2 or xz) into the dataset SLUG, creating it when new. "
+        "plain, gzip, bzip2 or xz; or Parquet) into the dataset SLUG, creating it when new. "
+        "A dataset of links (a url, URL, image_url or link column, no photo id) keeps its "
+        "Flickr photos and counts the other rows as not Flickr. "
         "Re-importing updates photos in place and never brings back a removed one. "
         "With --release R --complete the file is the whole of release R: the dataset's "
         "photos it does not list stay, as in earlier releases only."
