@@ -328,8 +328,9 @@ def _lookup_paths(database_url: str, sample: int) -> list[str]:
     """Half NSIDs, half usernames (which cost one more query), of random existing owners."""
     with psycopg.connect(database_url) as conn:
         owners = conn.execute(
+            # Tombstones keep no NSID (a database of bench/scale_bench.py's, --reuse).
             "SELECT DISTINCT owner_nsid, owner_name FROM optout_photo "
-            "TABLESAMPLE SYSTEM (10) LIMIT %s",
+            "TABLESAMPLE SYSTEM (10) WHERE owner_nsid <> '' LIMIT %s",
             [sample],
         ).fetchall()
     if not owners:
