@@ -258,9 +258,10 @@ def demo_load(*, folder: Path | None = None) -> list[ImportSummary | HashRun]:
     folder = folder or settings.VAR_DIR / "demo"
     dif = write_dif_manifest(folder / "diversity-in-faces-1.0.tsv")
     ffhq = write_ffhq_manifest(folder / "ffhq-dataset-v2.json")
+    # force: a second `make run` imports the same releases again, on purpose.
     summaries = [
-        dataset_import(path=dif, fmt="yfcc100m", **DIF),
-        dataset_import(path=ffhq, fmt="ffhq", **FFHQ),
+        dataset_import(path=dif, fmt="yfcc100m", force=True, **DIF),
+        dataset_import(path=ffhq, fmt="ffhq", force=True, **FFHQ),
     ]
     placeholder_files_write()
     return [*summaries, pictures_hash(slug=FFHQ["slug"])]

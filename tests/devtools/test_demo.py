@@ -47,8 +47,12 @@ def test_load_demo_twice_updates_in_place_and_names_owners_to_try(
     second = io.StringIO()
     call_command("load_demo", stdout=second)
 
-    assert dict(Dataset.objects.values_list("slug", "photo_count")) == counts
+    # The same rows, updated in place; each dataset's count is of its photos still
+    # present (the demo queue's completed requests removed a few in the first run).
     assert set(Photo.objects.values_list("pk", flat=True)) == ids
+    present = Photo.objects.filter(state=Photo.State.PRESENT)
+    for dataset in Dataset.objects.all():
+        assert dataset.photo_count == present.filter(dataset=dataset).count(), dataset.slug
     assert counts["diversity-in-faces"] == demo.DIF_PHOTOS
     assert 600 < counts["ffhq"] < demo.FFHQ_PHOTOS  # one photo, several faces: folded
     dif = Dataset.objects.get(slug="diversity-in-faces")
