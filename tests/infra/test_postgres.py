@@ -100,6 +100,9 @@ def photos_in_two_partitions(tmp_path: Path) -> None:
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL only")
     rows = [yfcc_row(n, user_nickname="Zoë K") for n in (1, 2, 3)]
+    # Other owners too: with three rows in all, walking the owner index costs the
+    # planner no more than the right one, which no real partition would allow.
+    rows += [yfcc_row(n, user_nickname=f"Owner {n}") for n in range(4, 400)]
     dataset_import(slug="dif", path=yfcc_file(tmp_path / "dif.tsv", rows))
     PhotoFactory(flickr_id=2, owner_name="Ann")
 
@@ -125,8 +128,10 @@ def test_a_look_up_by_username_uses_the_lower_name_index_in_c_order(
     scans, whole = _index_scans(answer._NSIDS_BY_NAME_SQL["postgresql"], ["ZOË K"])
 
     assert not whole
-    assert len(scans) == 2
-    assert {(parent, cond) for _, parent, cond in scans} == {("photo_owner_name_idx", True)}
+    # Each partition is searched through its lower-name index (the planner may AND it
+    # with the owner index for `owner_nsid <> ''`, which link datasets need).
+    by_name = [scan for scan in scans if scan[1:] == ("photo_owner_name_idx", True)]
+    assert len(by_name) == 2, scans
     # Without the COLLATE, the comparison is under the column's collation, and the
     # index, under "C", cannot serve it.
     plain = answer._NSIDS_BY_NAME_SQL["postgresql"].replace(
