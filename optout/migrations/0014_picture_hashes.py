@@ -13,7 +13,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('optout', '0015_licensees'),
+        ('optout', '0013_licensees'),
     ]
 
     operations = [

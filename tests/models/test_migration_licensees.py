@@ -1,4 +1,4 @@
-"""Migration 0015 on a database with removals already made: the licensees' feeds start
+"""Migration 0013 on a database with removals already made: the licensees' feeds start
 with every one of them, numbered per dataset in the order they were removed."""
 
 from collections.abc import Iterator
@@ -12,7 +12,7 @@ from django.db.migrations.executor import MigrationExecutor
 from tests.support.migrating import migrate
 
 BEFORE = [("optout", "0012_email_outbox")]
-AFTER = [("optout", "0015_licensees")]
+AFTER = [("optout", "0013_licensees")]
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
