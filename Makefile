@@ -31,6 +31,7 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt | $(BIN)/python
 # and the local Flickr simulator (Procfile.dev = Procfile + the simulator).
 run: export DEBUG ?= true
 run: export PORT := $(PORT)
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 run: export PATH := $(abspath $(BIN)):$(PATH)
 run: $(VENV)/.runtime messages-compile
 	$(BIN)/python manage.py migrate --no-input
