@@ -50,9 +50,9 @@ def test_load_demo_twice_updates_in_place_and_names_owners_to_try(
     # The same rows, updated in place; each dataset's count is of its photos still
     # present (the demo queue's completed requests removed a few in the first run).
     assert set(Photo.objects.values_list("pk", flat=True)) == ids
-    present = Photo.objects.filter(state=Photo.State.PRESENT)
+    still_there = Photo.objects.filter(state=Photo.State.PRESENT)
     for dataset in Dataset.objects.all():
-        assert dataset.photo_count == present.filter(dataset=dataset).count(), dataset.slug
+        assert dataset.photo_count == still_there.filter(dataset=dataset).count(), dataset.slug
     assert counts["diversity-in-faces"] == demo.DIF_PHOTOS
     assert 600 < counts["ffhq"] < demo.FFHQ_PHOTOS  # one photo, several faces: folded
     dif = Dataset.objects.get(slug="diversity-in-faces")
