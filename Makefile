@@ -46,9 +46,12 @@ run: $(VENV)/.runtime messages-compile
 test: lint browser messages-compile
 	$(BIN)/python -m pytest
 
-# The quick loop: lint, imports, types, and every test that is neither e2e nor slow.
+# The quick loop: lint, imports, types, and every test that is neither e2e nor slow,
+# in two processes. On SQLite and the folder broker, which each process keeps to
+# itself under its own VAR_DIR (on one Redis, two processes would take each other's
+# task messages); `make test` runs everything on the configured services.
 check: lint messages-compile
-	$(BIN)/python -m pytest -m "not e2e and not slow"
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/python -m pytest -m "not e2e and not slow" -n 2
 
 # The translations (docs/i18n.md). The compiled catalogues (.mo) are built here, never
 # committed; tests/test_i18n.py fails on any untranslated or fuzzy entry.

@@ -10,6 +10,10 @@ import tempfile
 os.environ.setdefault("SECRET_KEY", "tests-only-secret-key")
 os.environ.setdefault("OWNER_KEY_SECRET", "tests-only-owner-key")
 os.environ.setdefault("VAR_DIR", tempfile.mkdtemp(prefix="optout-test-"))
+if worker := os.environ.get("PYTEST_XDIST_WORKER"):
+    # `make check`'s processes inherit the first VAR_DIR: each needs its own folder
+    # broker, cache and SQLite file, or one takes the other's task messages.
+    os.environ["VAR_DIR"] = tempfile.mkdtemp(prefix=f"optout-test-{worker}-")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 # DEBUG is off here as in production, which requires a provider and the webhook's
 # secret: anymail's test backend (tests/conftest.py swaps in its own) and a test secret.
