@@ -16,10 +16,8 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
@@ -30,6 +28,7 @@ from pytest_django.fixtures import Settings
 from optout import deletion
 from optout.models import DeletionJob, Photo, RemovalRequest, Suppression
 from optout.requests import review
+from tests.support.broker import broker_down
 from tests.support.factories import DatasetFactory, PhotoFactory, RemovalRequestFactory
 from tests.support.storage import deletions
 
@@ -39,11 +38,7 @@ J = DeletionJob.Status
 ROOT = Path(__file__).resolve().parents[2]
 STALE_SECONDS = 2
 # The broker this run is configured with: the same tests run on either.
-BROKER = "redis" if settings.REDIS_URL else "folder"
 # The port of REDIS_URL (6379 in CI); the server is started exactly as .ci/run does.
-REDIS_PORT = str(urlsplit(settings.REDIS_URL).port or 6379) if settings.REDIS_URL else ""
-REDIS_START = ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "--port", REDIS_PORT]
-REDIS_START += ["--save", "", "--appendonly", "no"]
 
 
 def database_url() -> str:
@@ -243,30 +238,6 @@ def test_a_storage_error_on_one_file_is_retried_and_the_job_completes(
     job = DeletionJob.objects.get(request=request)
     assert (job.status, job.attempts) == (J.DONE, 2)
     assert "attempt 1 failed" in workers.output()
-
-
-@contextmanager
-def broker_down() -> Iterator[None]:
-    """Stop the configured broker; always bring it back."""
-    if BROKER == "redis":
-        subprocess.run(["redis-cli", "-p", REDIS_PORT, "shutdown", "nosave"], check=False)
-        try:
-            yield
-        finally:
-            subprocess.run(REDIS_START, check=True)
-            for _ in range(50):
-                ping = subprocess.run(["redis-cli", "-p", REDIS_PORT, "ping"], capture_output=True)
-                if ping.stdout.strip() == b"PONG":
-                    break
-                time.sleep(0.1)
-    else:
-        queue = settings.CELERY_QUEUE_DIR
-        aside = queue.with_name("queue.down")
-        queue.rename(aside)
-        try:
-            yield
-        finally:
-            aside.rename(queue)
 
 
 def test_a_broker_down_at_approval_delays_the_job_until_the_sweeper_sends_it(

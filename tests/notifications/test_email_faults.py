@@ -19,10 +19,8 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
@@ -33,6 +31,7 @@ from pytest_django.fixtures import Settings
 from optout.models import EmailLog, RemovalRequest
 from optout.notifications import emails
 from optout.requests import filing
+from tests.support.broker import broker_down
 from tests.support.factories import PhotoFactory
 from tests.support.mail_folder import provider_down, sent_messages
 
@@ -41,10 +40,6 @@ E = EmailLog.Outcome
 ROOT = Path(__file__).resolve().parents[2]
 SWEEP_EVERY = 1.0
 REQUEUE_AFTER = 3.0
-BROKER = "redis" if settings.REDIS_URL else "folder"
-REDIS_PORT = str(urlsplit(settings.REDIS_URL).port or 6379) if settings.REDIS_URL else ""
-REDIS_START = ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "--port", REDIS_PORT]
-REDIS_START += ["--save", "", "--appendonly", "no"]
 
 
 def database_url() -> str:
@@ -173,30 +168,6 @@ def received_by(mail: Path) -> Counter[str]:
 
 def the_email(removal: RemovalRequest) -> EmailLog:
     return EmailLog.objects.get(request=removal, kind="received")
-
-
-@contextmanager
-def broker_down() -> Iterator[None]:
-    """Stop the configured broker; always bring it back."""
-    if BROKER == "redis":
-        subprocess.run(["redis-cli", "-p", REDIS_PORT, "shutdown", "nosave"], check=False)
-        try:
-            yield
-        finally:
-            subprocess.run(REDIS_START, check=True)
-            for _ in range(50):
-                ping = subprocess.run(["redis-cli", "-p", REDIS_PORT, "ping"], capture_output=True)
-                if ping.stdout.strip() == b"PONG":
-                    break
-                time.sleep(0.1)
-    else:
-        queue = settings.CELERY_QUEUE_DIR
-        aside = queue.with_name("queue.down")
-        queue.rename(aside)
-        try:
-            yield
-        finally:
-            aside.rename(queue)
 
 
 def test_an_email_filed_while_the_broker_is_down_arrives_once_it_is_back(
