@@ -22,13 +22,12 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.files.storage import default_storage
-from django.db import connection
 from pytest_django.fixtures import Settings
 
 from optout import deletion
 from optout.models import DeletionJob, Photo, RemovalRequest, Suppression
 from optout.requests import review
-from tests.support.broker import broker_down
+from tests.support.broker import broker_down, database_url
 from tests.support.factories import DatasetFactory, PhotoFactory, RemovalRequestFactory
 from tests.support.storage import deletions
 
@@ -37,17 +36,6 @@ S = RemovalRequest.Status
 J = DeletionJob.Status
 ROOT = Path(__file__).resolve().parents[2]
 STALE_SECONDS = 2
-# The broker this run is configured with: the same tests run on either.
-# The port of REDIS_URL (6379 in CI); the server is started exactly as .ci/run does.
-
-
-def database_url() -> str:
-    """The test database (pytest-django's test_<name>), as the worker must reach it."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
 class Workers:

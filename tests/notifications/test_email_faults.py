@@ -24,14 +24,13 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 from pytest_django.fixtures import Settings
 
 from optout.models import EmailLog, RemovalRequest
 from optout.notifications import emails
 from optout.requests import filing
-from tests.support.broker import broker_down
+from tests.support.broker import broker_down, database_url
 from tests.support.factories import PhotoFactory
 from tests.support.mail_folder import provider_down, sent_messages
 
@@ -40,15 +39,6 @@ E = EmailLog.Outcome
 ROOT = Path(__file__).resolve().parents[2]
 SWEEP_EVERY = 1.0
 REQUEUE_AFTER = 3.0
-
-
-def database_url() -> str:
-    """The test database (pytest-django's test_<name>), as the processes must reach it."""
-    db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        return f"sqlite:///{db['NAME']}"
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
 class Processes:

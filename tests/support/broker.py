@@ -11,7 +11,10 @@ from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.db import connection
 
+# The broker this run is configured with: the same tests run on either. The port of
+# REDIS_URL (6379 in CI); the server is started again exactly as .ci/run does.
 BROKER = "redis" if settings.REDIS_URL else "folder"
 REDIS_PORT = str(urlsplit(settings.REDIS_URL).port or 6379) if settings.REDIS_URL else ""
 REDIS_START = ["redis-server", "--daemonize", "yes", "--bind", "127.0.0.1", "--port", REDIS_PORT]
@@ -40,3 +43,12 @@ def broker_down() -> Iterator[None]:
             yield
         finally:
             aside.rename(queue)
+
+
+def database_url() -> str:
+    """The test database (pytest-django's test_<name>), as worker processes must reach it."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{db['NAME']}"
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
