@@ -115,6 +115,7 @@ class LicenseeAdmin(admin.ModelAdmin):
     fields = (
         "name",
         "contacts",
+        "language",
         "show_name",
         "webhook_url",
         "webhook_paused_at",

@@ -127,7 +127,7 @@ def notice_deliver(*, notice_id: int) -> str:
         )
         return "nothing waiting any more"
     try:
-        subject, text, html = emails.render(notice.kind, context)
+        subject, text, html = emails.render(notice.kind, context, licensee.language)
         message = EmailMultiAlternatives(subject, text, to=licensee.contact_list)
         message.attach_alternative(html, "text/html")
         # ignore[attr-defined] twice: anymail reads tags and metadata off the message;

@@ -8,6 +8,7 @@ dataset's `DatasetFeed` row, so no removal can ever appear behind a position a
 licensee has already read past.
 """
 
+from django.conf import settings
 from django.core.validators import validate_email
 from django.db import models
 
@@ -18,6 +19,11 @@ from optout.models.requests import RemovalRequest
 def validate_contacts(value: str) -> None:
     for address in contact_list(value):
         validate_email(address)
+
+
+def language_choices() -> list[tuple[str, str]]:
+    """The site's languages (a callable, so a new language needs no migration)."""
+    return list(settings.LANGUAGES)
 
 
 def contact_list(value: str) -> list[str]:
@@ -33,6 +39,8 @@ class Licensee(models.Model):
         validators=[validate_contacts],
         help_text="Email addresses for the digest and reminders, one per line.",
     )
+    # The digests and reminders are written in it.
+    language = models.CharField(max_length=8, choices=language_choices, default="en")
     show_name = models.BooleanField(
         default=False, help_text="Owners may see this name among the copies confirmed clean."
     )
