@@ -13,7 +13,7 @@ import io
 import re
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -30,13 +30,14 @@ from django.utils import timezone, translation
 from PIL import Image
 from pytest_django.fixtures import Settings
 
-from optout import secret_links, workflow
+from optout import licensees, secret_links, workflow
 from optout.infra.ratelimit import Refusal
 from optout.models import Dataset, Photo, RemovalRequest
 from optout.notifications import emails
 from optout.requests import filing, review
 from tests.support.factories import DatasetFactory, PhotoFactory, RemovalRequestFactory
 from tests.support.flickr import BEES, sign_in
+from tests.support.licensees import licensee_register, removal_complete
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALE = ROOT / "locale"
@@ -404,3 +405,23 @@ def test_the_json_api_keeps_english_field_names_and_translates_only_the_error(
     assert body["error"].startswith("C\u2019est un lien vers example.org, pas vers Flickr.")
     found = client.get("/", {"q": "bees", "format": "json"}).json()
     assert "datasets" in found
+
+
+@pytest.mark.django_db
+def test_a_licensee_gets_its_digest_in_its_own_language(
+    compiled: None, run_tasks: Callable[[], list[str]], django_capture_on_commit_callbacks: Callable
+) -> None:
+    dif = DatasetFactory(slug="dif", name="Diversity in Faces")
+    lab = licensee_register([dif], name="Labor", contacts=["daten@labor.example"], language="de")
+    removal_complete([PhotoFactory(dataset=dif) for _ in range(2)])
+
+    with django_capture_on_commit_callbacks(execute=True), translation.override("en"):
+        licensees.digests_send()
+    with django_capture_on_commit_callbacks(execute=True), translation.override("en"):
+        run_tasks()
+
+    (digest,) = mail.outbox
+    assert lab.licensee.language == "de"
+    assert digest.subject == "2 Entfernungen für Ihre Kopie (Labor)"
+    with pytest.raises(licensees.LicenseeInvalid, match="No language 'xx'"):
+        licensee_register([dif], language="xx")

@@ -8,10 +8,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator, validate_email
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from optout.deletion import downstream
 from optout.licensees import feed
@@ -66,10 +68,12 @@ def licensee_create(
     show_name: bool = False,
     token: str | None = None,
     webhook_secret: str | None = None,
+    language: str = "",
 ) -> Credentials:
     """A new licensee holding `datasets` ((slug, copy taken at or None)). A copy whose
     feed already holds removals gets a webhook at once. `token` and `webhook_secret`
-    are for the demo's fixed credentials; anything else mints them."""
+    are for the demo's fixed credentials; anything else mints them. `language`: the
+    one its emails are written in (default: the site's)."""
     name = name.strip()
     if not name:
         raise LicenseeInvalid("Give the organisation's name.")
@@ -90,6 +94,10 @@ def licensee_create(
     if missing:
         known = ", ".join(Dataset.objects.order_by("slug").values_list("slug", flat=True))
         raise LicenseeInvalid(f"No dataset {', '.join(missing)}. Known: {known or 'none'}.")
+    codes = [code for code, _ in settings.LANGUAGES]
+    language = language or settings.LANGUAGE_CODE
+    if language not in codes:
+        raise LicenseeInvalid(f"No language {language!r}. Known: {', '.join(codes)}.")
     if webhook_url:
         _check_url(webhook_url)
     token = token or token_mint()
@@ -99,6 +107,7 @@ def licensee_create(
             name=name,
             contacts="\n".join(contacts),
             show_name=show_name,
+            language=language,
             token_hash=token_hash(token),
             token_hint=token[-4:],
             token_created_at=timezone.now(),
@@ -140,7 +149,7 @@ def licensee_authenticate(*, token: str) -> Licensee | None:
 def token_rotate(*, licensee: Licensee) -> str:
     """A new API token; the old one stops working at once. Returns the new one."""
     if not licensee.is_active:
-        raise LicenseeInvalid(f"{licensee.name} is revoked.")
+        raise LicenseeInvalid(_("%(name)s is revoked.") % {"name": licensee.name})
     token = token_mint()
     Licensee.objects.filter(pk=licensee.pk).update(
         token_hash=token_hash(token), token_hint=token[-4:], token_created_at=timezone.now()
@@ -152,7 +161,7 @@ def token_rotate(*, licensee: Licensee) -> str:
 def webhook_secret_rotate(*, licensee: Licensee) -> str:
     """A new signing secret; events from now on are signed with it. Returns it."""
     if not licensee.webhook_url:
-        raise LicenseeInvalid(f"{licensee.name} has no webhook.")
+        raise LicenseeInvalid(_("%(name)s has no webhook.") % {"name": licensee.name})
     secret = webhook_secret_mint()
     Licensee.objects.filter(pk=licensee.pk).update(webhook_secret=secret)
     licensee.refresh_from_db()

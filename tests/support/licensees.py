@@ -26,6 +26,7 @@ def licensee_register(
     webhook_url: str = "",
     show_name: bool = False,
     contacts: list[str] | None = None,
+    language: str = "",
 ) -> licensees.Credentials:
     n = next(_names)
     return licensees.licensee_create(
@@ -34,6 +35,7 @@ def licensee_register(
         datasets=[(dataset.slug, since) for dataset in datasets],
         webhook_url=webhook_url,
         show_name=show_name,
+        language=language,
     )
 
 

@@ -42,6 +42,11 @@ class Command(BaseCommand):
             help="When its copies were taken, for every --dataset without its own @DATE. "
             "Without either: not known, and its feed holds every removal.",
         )
+        parser.add_argument(
+            "--language",
+            default="",
+            help="The language of its emails, a code of LANGUAGES (default: the site's).",
+        )
         parser.add_argument("--webhook", default="", help="URL for removals.available events.")
         parser.add_argument(
             "--show-name",
@@ -62,6 +67,7 @@ class Command(BaseCommand):
                 datasets=datasets,
                 webhook_url=options["webhook"],
                 show_name=options["show_name"],
+                language=options["language"],
             )
         except licensees.LicenseeInvalid as invalid:
             raise CommandError(invalid.message) from None
