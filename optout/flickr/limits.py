@@ -14,6 +14,8 @@ from enum import StrEnum
 import requests
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from optout.flickr.types import DEFAULT_BACKOFF_SECONDS, HOUR, FlickrUnavailable
 
@@ -34,8 +36,14 @@ def _minutes(seconds: float) -> int:
 def _busy(seconds: float) -> FlickrUnavailable:
     minutes = _minutes(seconds)
     return FlickrUnavailable(
-        "Flickr is busy for us right now, so we cannot ask it anything more at the "
-        f"moment. Please try again in {minutes} minute{'s' if minutes != 1 else ''}.",
+        ngettext(
+            "Flickr is busy for us right now, so we cannot ask it anything more at the "
+            "moment. Please try again in %(count)s minute.",
+            "Flickr is busy for us right now, so we cannot ask it anything more at the "
+            "moment. Please try again in %(count)s minutes.",
+            minutes,
+        )
+        % {"count": minutes},
         retry_after=math.ceil(seconds),
     )
 
@@ -57,7 +65,6 @@ class Share:
     Whatever the shares say, all purposes together stay within FLICKR_CALLS_PER_HOUR.
     """
 
-    label: str
     reserve: str | None = None
     cap: str | None = None
 
@@ -68,20 +75,40 @@ class Share:
 # Sign-in comes first: an anonymous look-up must never leave a person unable to
 # sign in, and a background pass must never starve either of them.
 SHARES: dict[Purpose, Share] = {
-    Purpose.SIGNIN: Share("sign-ins", reserve="FLICKR_SIGNIN_RESERVED_CALLS_PER_HOUR"),
-    Purpose.LOOKUP: Share("look-ups", cap="FLICKR_LOOKUP_CALLS_PER_HOUR"),
-    Purpose.RECHECK: Share("re-checks", cap="FLICKR_RECHECK_CALLS_PER_HOUR"),
+    Purpose.SIGNIN: Share(reserve="FLICKR_SIGNIN_RESERVED_CALLS_PER_HOUR"),
+    Purpose.LOOKUP: Share(cap="FLICKR_LOOKUP_CALLS_PER_HOUR"),
+    Purpose.RECHECK: Share(cap="FLICKR_RECHECK_CALLS_PER_HOUR"),
 }
 
 
 def _share_spent(purpose: Purpose, seconds: float) -> FlickrUnavailable:
     minutes = _minutes(seconds)
-    return FlickrUnavailable(
-        f"We have used this hour's share of Flickr {SHARES[purpose].label} (the rest is kept "
-        f"for people signing in). Please try again in {minutes} "
-        f"minute{'s' if minutes != 1 else ''}.",
-        retry_after=math.ceil(seconds),
-    )
+    # A sentence per purpose: a noun slotted into one sentence reads badly in most languages.
+    if purpose == Purpose.SIGNIN:
+        message = ngettext(
+            "We have used this hour's share of Flickr sign-ins. Please try again in "
+            "%(count)s minute.",
+            "We have used this hour's share of Flickr sign-ins. Please try again in "
+            "%(count)s minutes.",
+            minutes,
+        )
+    elif purpose == Purpose.LOOKUP:
+        message = ngettext(
+            "We have used this hour's share of Flickr look-ups (the rest is kept for people "
+            "signing in). Please try again in %(count)s minute.",
+            "We have used this hour's share of Flickr look-ups (the rest is kept for people "
+            "signing in). Please try again in %(count)s minutes.",
+            minutes,
+        )
+    else:
+        message = ngettext(
+            "We have used this hour's share of Flickr re-checks (the rest is kept for people "
+            "signing in). Please try again in %(count)s minute.",
+            "We have used this hour's share of Flickr re-checks (the rest is kept for people "
+            "signing in). Please try again in %(count)s minutes.",
+            minutes,
+        )
+    return FlickrUnavailable(message % {"count": minutes}, retry_after=math.ceil(seconds))
 
 
 def budget_spend(purpose: Purpose) -> None:
@@ -194,8 +221,11 @@ def _server_trouble(response: requests.Response) -> FlickrUnavailable | None:
         return _back_off(response)
     if response.status_code >= 500:
         return FlickrUnavailable(
-            f"Flickr is having trouble right now (it answered with error "
-            f"{response.status_code}). Please try again in a few minutes.",
+            _(
+                "Flickr is having trouble right now (it answered with error %(code)s). "
+                "Please try again in a few minutes."
+            )
+            % {"code": response.status_code},
             retry_after=300,
         )
     return None
@@ -203,21 +233,21 @@ def _server_trouble(response: requests.Response) -> FlickrUnavailable | None:
 
 def _timed_out() -> FlickrUnavailable:
     return FlickrUnavailable(
-        f"Flickr did not answer within {settings.FLICKR_TIMEOUT:g} seconds. "
-        "Please try again in a few minutes.",
+        _("Flickr did not answer within %(seconds)s seconds. Please try again in a few minutes.")
+        % {"seconds": f"{settings.FLICKR_TIMEOUT:g}"},
         retry_after=60,
     )
 
 
 def _unreachable() -> FlickrUnavailable:
     return FlickrUnavailable(
-        "We could not reach Flickr. Please try again in a few minutes.", retry_after=60
+        _("We could not reach Flickr. Please try again in a few minutes."), retry_after=60
     )
 
 
 def _garbled() -> FlickrUnavailable:
     return FlickrUnavailable(
-        "Flickr sent an answer we could not understand. Please try again in a few minutes.",
+        _("Flickr sent an answer we could not understand. Please try again in a few minutes."),
         retry_after=60,
     )
 

@@ -11,6 +11,7 @@ import requests
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.django_client import DjangoOAuth1App, OAuth
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from optout.flickr.limits import (
     Purpose,
@@ -53,7 +54,7 @@ def _raise_on_server_trouble(response: requests.Response, *args: Any, **kwargs: 
 def _oauth_client() -> DjangoOAuth1App:
     if not settings.FLICKR_API_KEY or not settings.FLICKR_API_SECRET:
         raise FlickrNotConfigured(
-            "Signing in with Flickr is not set up on this site yet. Please try again later."
+            _("Signing in with Flickr is not set up on this site yet. Please try again later.")
         )
     # A fresh registry per call: cheap, and it picks up the settings of the moment.
     oauth = OAuth()
@@ -107,8 +108,10 @@ def signin_start(*, callback_url: str) -> SigninStart:
     budget_spend(Purpose.SIGNIN)
     with _exchange(
         "our request token request",
-        refused="Flickr refused to start the sign-in. This is a problem on our side, not "
-        "yours; please try again later.",
+        refused=_(
+            "Flickr refused to start the sign-in. This is a problem on our side, not "
+            "yours; please try again later."
+        ),
         level=logging.ERROR,
     ):
         answer = client.create_authorization_url(callback_url)
@@ -140,8 +143,10 @@ def signin_finish(
     budget_spend(Purpose.SIGNIN)
     with _exchange(
         "the access token exchange",
-        refused="Flickr did not confirm this sign-in: the link may have been used already "
-        "or have expired. Please sign in again.",
+        refused=_(
+            "Flickr did not confirm this sign-in: the link may have been used already "
+            "or have expired. Please sign in again."
+        ),
         level=logging.WARNING,
     ):
         answer = client.fetch_access_token(

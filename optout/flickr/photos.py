@@ -11,6 +11,8 @@ found" (error 1) is FlickrNotFound.
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from optout.flickr.limits import Purpose, _garbled
 from optout.flickr.rest import _call, _content
 from optout.flickr.types import NSID_RE, PHOTO_ID_RE, FlickrNotFound, FlickrUser
@@ -108,7 +110,7 @@ def public_photos(
         params["extras"] = extras
     data = _call(
         "flickr.people.getPublicPhotos",
-        f"Flickr has no account {nsid}.",
+        _("Flickr has no account %(nsid)s.") % {"nsid": nsid},
         purpose=purpose,
         **params,
     )
@@ -151,7 +153,7 @@ def photo_info(photo_id: int, *, purpose: Purpose) -> PhotoInfo:
     """
     data = _call(
         "flickr.photos.getInfo",
-        f"Flickr has no public photo {photo_id}; it may be private or deleted.",
+        _("Flickr has no public photo %(id)s; it may be private or deleted.") % {"id": photo_id},
         purpose=purpose,
         photo_id=str(int(photo_id)),
     )
@@ -193,7 +195,10 @@ def people_info(nsid: str, *, purpose: Purpose) -> FlickrUser:
         FlickrUnavailable, FlickrRefused, FlickrNotConfigured, FlickrError: as `_call`.
     """
     data = _call(
-        "flickr.people.getInfo", f"Flickr has no account {nsid}.", purpose=purpose, user_id=nsid
+        "flickr.people.getInfo",
+        _("Flickr has no account %(nsid)s.") % {"nsid": nsid},
+        purpose=purpose,
+        user_id=nsid,
     )
     person = data.get("person")
     if not isinstance(person, dict):

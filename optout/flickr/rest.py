@@ -11,6 +11,7 @@ from urllib.parse import quote
 import requests
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext as _
 
 from optout.flickr.limits import (
     Purpose,
@@ -42,7 +43,7 @@ log = logging.getLogger(__name__)
 def _call(method: str, not_found: str, *, purpose: Purpose, **params: str) -> dict[str, Any]:
     if not settings.FLICKR_API_KEY:
         raise FlickrNotConfigured(
-            "We could not look this up on Flickr: this site has no Flickr API key set up."
+            _("We could not look this up on Flickr: this site has no Flickr API key set up.")
         )
     budget_spend(purpose)
     query = {
@@ -77,17 +78,26 @@ def _call(method: str, not_found: str, *, purpose: Purpose, **params: str) -> di
         raise FlickrNotFound(not_found)
     if code in UNAVAILABLE_CODES:
         raise FlickrUnavailable(
-            "Flickr says its service is unavailable right now. Please try again in a few minutes.",
+            _(
+                "Flickr says its service is unavailable right now. "
+                "Please try again in a few minutes."
+            ),
             retry_after=300,
         )
     if code in REFUSED_CODES:
         log.error("Flickr refused our API key on %s: %s (code %s)", method, flickr_says, code)
         raise FlickrRefused(
-            "Flickr refused our request. This is a problem on our side, not yours; "
-            "please try again later."
+            _(
+                "Flickr refused our request. This is a problem on our side, not yours; "
+                "please try again later."
+            )
         )
     log.error("Flickr error on %s: %s (code %s)", method, flickr_says, code)
-    raise FlickrError(f"Flickr could not answer: {flickr_says or 'unknown error'} (code {code}).")
+    # Flickr's own words stay as Flickr wrote them (English): they are its data, not ours.
+    raise FlickrError(
+        _("Flickr could not answer: %(says)s (code %(code)s).")
+        % {"says": flickr_says or _("unknown error"), "code": code}
+    )
 
 
 def _content(value: Any) -> str:
@@ -126,7 +136,7 @@ def user_find(text: str, *, purpose: Purpose = Purpose.LOOKUP) -> FlickrUser:
         FlickrError: any other error Flickr reports.
     """
     text = text.strip()
-    not_found = f"Flickr has no account called “{text}”."
+    not_found = _("Flickr has no account called “%(name)s”.") % {"name": text}
     if not text:
         raise FlickrNotFound("Please give a Flickr username.")
     remembered = _name_recall(text)
@@ -212,7 +222,7 @@ def photo_owner(photo_id: int | str, *, purpose: Purpose = Purpose.LOOKUP) -> Fl
         raise FlickrNotFound(f"“{text}” is not a Flickr photo id (those are all digits).")
     data = _call(
         "flickr.photos.getInfo",
-        f"Flickr has no public photo {text}; it may be private or deleted.",
+        _("Flickr has no public photo %(id)s; it may be private or deleted.") % {"id": text},
         purpose=purpose,
         photo_id=text,
     )
