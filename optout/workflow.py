@@ -16,6 +16,7 @@ path into a state can forget to tell them.
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from optout.models import CLOSED_STATUSES, RemovalRequest, RequestEvent
 from optout.notifications import emails
@@ -68,7 +69,13 @@ def request_move(
     if not can_move(current, to):
         now_label = RemovalRequest.Status(current).label
         to_label = RemovalRequest.Status(to).label
-        raise TransitionRefused(removal, to, f"A request that is {now_label} cannot be {to_label}.")
+        # In the language of whoever asked (a maintainer's admin, a requester's page).
+        raise TransitionRefused(
+            removal,
+            to,
+            gettext("A request that is %(now)s cannot be %(to)s.")
+            % {"now": now_label, "to": to_label},
+        )
     now = timezone.now()
     changes: dict[str, object] = {"status": to, "updated_at": now}
     if to in CLOSED_STATUSES:
@@ -80,7 +87,8 @@ def request_move(
             raise TransitionRefused(
                 removal,
                 to,
-                f"The request changed meanwhile; it is now {removal.get_status_display()}.",
+                gettext("The request changed meanwhile; it is now %(state)s.")
+                % {"state": removal.get_status_display()},
             )
         RequestEvent.objects.create(
             request=removal, actor=actor, from_status=current, to_status=to, why=why

@@ -9,6 +9,8 @@ from django.conf import settings
 from django.db.models import Count, F, QuerySet
 from django.db.models.functions import TruncDate
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, ngettext
 
 from optout import licensees, recheck
 from optout.models import CLOSED_STATUSES, EmailLog, RemovalRequest
@@ -34,6 +36,20 @@ class Week:
     completed: int
     filed_pct: int  # bar heights, relative to the busiest week
     completed_pct: int
+
+    @property
+    def label(self) -> str:
+        """What the week's bars say, for a tooltip and a screen reader: "Week of 3 Dec:
+        2 filed, 1 completed" ("j M": Django names the month in the page's language)."""
+        filed = ngettext("%(count)s filed", "%(count)s filed", self.filed) % {"count": self.filed}
+        completed = ngettext("%(count)s completed", "%(count)s completed", self.completed) % {
+            "count": self.completed
+        }
+        return gettext("Week of %(week)s: %(filed)s, %(completed)s") % {
+            "week": date_format(self.start, "j M"),
+            "filed": filed,
+            "completed": completed,
+        }
 
     @property
     def filed_bar(self) -> "Bar":
@@ -141,6 +157,7 @@ def dashboard_figures(now: datetime | None = None) -> dict[str, object]:
         "emails_failing": EmailLog.objects.filter(
             outcome=EmailLog.Outcome.FAILED, created_at__gte=failing_since
         ).count(),
+        "emails_failing_days": EMAILS_FAILING_WINDOW.days,
         # For the admin list's filter, which wants an aware time.
         "emails_failing_since": failing_since.isoformat(timespec="seconds"),
         # Failed at least once, waiting for their next attempt.
@@ -151,6 +168,7 @@ def dashboard_figures(now: datetime | None = None) -> dict[str, object]:
         "open_total": sum(row["count"] for row in open_states),
         "overdue": overdue_requests().count(),
         "median_days": median_days,
+        "median_window_days": MEDIAN_WINDOW.days,
         "weeks": weeks,
         "auto_approve": settings.AUTO_APPROVE_OWNER_REQUESTS,
         "deadline_days": settings.REQUEST_DEADLINE_DAYS,

@@ -7,6 +7,10 @@ from django.http import StreamingHttpResponse
 
 from optout.infra.csvfile import csv_lines
 
+# The header stays English, whatever the maintainer's language: the export is a machine
+# format for scripts and spreadsheets, and its column names are a contract like the
+# JSON APIs' field names (docs/i18n.md). The values are codes too (kind, state), not
+# the labels the admin shows.
 CSV_HEADER = [
     "public_id",
     "kind",

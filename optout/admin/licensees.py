@@ -17,6 +17,8 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from optout import licensees
 from optout.admin.parts import ReadOnlyInline
@@ -32,18 +34,34 @@ from optout.models import (
 
 def _ago(when: Any) -> str:
     if when is None:
-        return "never"
+        return gettext("never")
     days = (timezone.now() - when).days
-    return timezone.localtime(when).strftime("%Y-%m-%d %H:%M") + (
-        f" ({days} d ago)" if days else ""
-    )
+    time = timezone.localtime(when).strftime("%Y-%m-%d %H:%M")
+    if not days:
+        return time
+    return gettext("%(time)s (%(days)s d ago)") % {"time": time, "days": days}
 
 
 def _waiting_text(waiting: int, since: Any) -> str:
     if not waiting:
-        return "up to date"
+        return gettext("up to date")
     days = (timezone.now() - since).days if since else 0
-    return f"{waiting} waiting, oldest {days} d"
+    return ngettext(
+        "%(count)s waiting, oldest %(days)s d", "%(count)s waiting, oldest %(days)s d", waiting
+    ) % {"count": waiting, "days": days}
+
+
+def _days_behind(since: Any) -> str:
+    """How long the oldest unacknowledged removal has waited, in red once overdue."""
+    if since is None:
+        return "—"
+    days = (timezone.now() - since).days
+    if since < overview.overdue_before():
+        return format_html(
+            '<strong class="deadline deadline-over">{}</strong>',
+            gettext("%(days)s d (overdue)") % {"days": days},
+        )
+    return gettext("%(days)s d") % {"days": days}
 
 
 def can_manage(request: HttpRequest) -> bool:
@@ -66,15 +84,15 @@ class HoldingInline(admin.TabularInline):
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return request.user.has_perm("optout.view_licensee")
 
-    verbose_name = "copy held"
-    verbose_name_plural = "copies held"
+    verbose_name = _("copy held")
+    verbose_name_plural = _("copies held")
     fields = ("dataset", "since", "waiting", "last_read_at", "acked_at")
     readonly_fields = ("waiting", "last_read_at", "acked_at")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return overview.holdings_annotated(super().get_queryset(request))
 
-    @admin.display(description="unacknowledged removals")
+    @admin.display(description=_("unacknowledged removals"))
     def waiting(self, holding: LicenseeDataset) -> str:
         if holding.pk is None:
             return "—"
@@ -85,14 +103,14 @@ class HoldingInline(admin.TabularInline):
 
 class NoticeInline(ReadOnlyInline):
     model = LicenseeNotice
-    verbose_name = "daily email"
-    verbose_name_plural = "daily emails"
+    verbose_name = _("daily email")
+    verbose_name_plural = _("daily emails")
     fields = readonly_fields = ("day", "kind", "waiting", "outcome", "to", "sent_at", "error")
 
 
 class DeliveryInline(ReadOnlyInline):
     model = WebhookDelivery
-    verbose_name_plural = "webhook deliveries (latest first)"
+    verbose_name_plural = _("webhook deliveries (latest first)")
     fields = readonly_fields = (
         "created_at",
         "dataset",
@@ -167,50 +185,46 @@ class LicenseeAdmin(admin.ModelAdmin):
             "name",
         ]
 
-    @admin.display(description="state")
+    @admin.display(description=_("state"))
     def state(self, obj: Licensee) -> str:
-        return "active" if obj.is_active else f"revoked {obj.revoked_at:%Y-%m-%d}"
+        if obj.is_active:
+            return gettext("active")
+        return gettext("revoked %(date)s") % {"date": f"{obj.revoked_at:%Y-%m-%d}"}
 
-    @admin.display(description="per dataset: unacknowledged, last feed read, last acknowledgement")
+    @admin.display(
+        description=_("per dataset: unacknowledged, last feed read, last acknowledgement")
+    )
     def copies(self, obj: Licensee) -> str:
         # A query per licensee on the page: licensees are few, and the list pages by 100.
         states = overview.copy_states(licensee=obj)
-        return format_html_join(
-            "",
-            '<div class="{}"><strong>{}</strong>: {}; read {}; acknowledged {}</div>',
-            (
-                (
-                    "copy-overdue" if s.overdue else "copy",
-                    s.holding.dataset.slug,
-                    _waiting_text(s.waiting, s.waiting_since) + (" (overdue)" if s.overdue else ""),
-                    _ago(s.holding.last_read_at),
-                    _ago(s.holding.acked_at),
-                )
-                for s in states
-            ),
-        )
+        rows = []
+        for s in states:
+            waiting = _waiting_text(s.waiting, s.waiting_since)
+            if s.overdue:
+                waiting = gettext("%(waiting)s (overdue)") % {"waiting": waiting}
+            text = gettext("%(waiting)s; read %(read)s; acknowledged %(acked)s") % {
+                "waiting": waiting,
+                "read": _ago(s.holding.last_read_at),
+                "acked": _ago(s.holding.acked_at),
+            }
+            rows.append(("copy-overdue" if s.overdue else "copy", s.holding.dataset.slug, text))
+        return format_html_join("", '<div class="{}"><strong>{}</strong>: {}</div>', rows)
 
-    @admin.display(description="oldest waiting", ordering="waiting_since")
+    @admin.display(description=_("oldest waiting"), ordering="waiting_since")
     def oldest_waiting(self, obj: Licensee) -> str:
-        since = getattr(obj, "waiting_since", None)
-        if since is None:
-            return "—"
-        days = (timezone.now() - since).days
-        if since < overview.overdue_before():
-            return format_html(
-                '<strong class="deadline deadline-over">{} d (overdue)</strong>', days
-            )
-        return f"{days} d"
+        return _days_behind(getattr(obj, "waiting_since", None))
 
-    @admin.display(description="webhook")
+    @admin.display(description=_("webhook"))
     def webhook(self, obj: Licensee) -> str:
         if not obj.webhook_url:
             return "—"
         if obj.webhook_paused_at:
-            return format_html("<strong>paused</strong> ({})", obj.webhook_paused_why)
+            return format_html(
+                "<strong>{}</strong> ({})", gettext("paused"), obj.webhook_paused_why
+            )
         return obj.webhook_url
 
-    @admin.display(description="token")
+    @admin.display(description=_("token"))
     def token(self, obj: Licensee) -> str:
         return f"…{obj.token_hint}" if obj.token_hint else "—"
 
@@ -225,9 +239,10 @@ class LicenseeAdmin(admin.ModelAdmin):
             obj.token_hash = registry.token_hash(token)
             obj.token_hint = token[-4:]
             obj.token_created_at = timezone.now()
-            shown["API token"] = token
+            shown[gettext("API token")] = token
         if obj.webhook_url and not obj.webhook_secret:
-            obj.webhook_secret = shown["Webhook signing secret"] = registry.webhook_secret_mint()
+            secret = registry.webhook_secret_mint()
+            obj.webhook_secret = shown[gettext("Webhook signing secret")] = secret
         super().save_model(request, obj, form, change)
         # ignore[attr-defined]: the new credentials ride on the request to the response
         # that shows them once; HttpRequest declares no such attribute.
@@ -259,7 +274,7 @@ class LicenseeAdmin(admin.ModelAdmin):
     ) -> TemplateResponse:
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Credentials of {obj.name}",
+            "title": gettext("Credentials of %(name)s") % {"name": obj.name},
             "opts": self.model._meta,
             "licensee": obj,
             "shown": sorted(shown.items()),
@@ -305,47 +320,57 @@ class LicenseeAdmin(admin.ModelAdmin):
             return TemplateResponse(request, "admin/optout/licensee/credentials.html", context)
         return None
 
-    @admin.action(description="Rotate the API token…", permissions=["rotate"])
+    @admin.action(description=_("Rotate the API token…"), permissions=["rotate"])
     def rotate_token(self, request: HttpRequest, queryset: QuerySet) -> TemplateResponse | None:
         return self._confirm(
             request,
             queryset,
             "rotate_token",
-            "Rotate the API token (the old one stops working at once)",
+            gettext("Rotate the API token (the old one stops working at once)"),
             lambda licensee: licensees.token_rotate(licensee=licensee),
         )
 
-    @admin.action(description="Rotate the webhook signing secret…", permissions=["rotate"])
+    @admin.action(description=_("Rotate the webhook signing secret…"), permissions=["rotate"])
     def rotate_secret(self, request: HttpRequest, queryset: QuerySet) -> TemplateResponse | None:
         return self._confirm(
             request,
             queryset,
             "rotate_secret",
-            "Rotate the webhook signing secret (events are signed with the new one at once)",
+            gettext(
+                "Rotate the webhook signing secret (events are signed with the new one at once)"
+            ),
             lambda licensee: licensees.webhook_secret_rotate(licensee=licensee),
         )
 
-    @admin.action(description="Revoke…", permissions=["revoke"])
+    @admin.action(description=_("Revoke…"), permissions=["revoke"])
     def revoke(self, request: HttpRequest, queryset: QuerySet) -> TemplateResponse | None:
         def act(licensee: Licensee) -> str:
             if licensees.licensee_revoke(licensee=licensee):
-                messages.success(request, f"Revoked {licensee.name}.")
+                messages.success(request, gettext("Revoked %(name)s.") % {"name": licensee.name})
             return ""
 
         return self._confirm(
             request,
             queryset,
             "revoke",
-            "Revoke (the token gets 401, no more events or emails, owners no longer count it)",
+            gettext(
+                "Revoke (the token gets 401, no more events or emails, owners no longer count it)"
+            ),
             act,
         )
 
-    @admin.action(description="Resume the paused webhook", permissions=["resume"])
+    @admin.action(description=_("Resume the paused webhook"), permissions=["resume"])
     def resume_webhook(self, request: HttpRequest, queryset: QuerySet) -> None:
         for licensee in queryset.order_by("name"):
-            sent = licensees.webhook_resume(licensee=licensee)
+            sent = len(licensees.webhook_resume(licensee=licensee))
             messages.success(
-                request, f"Webhook of {licensee.name} resumed; {len(sent)} event(s) queued."
+                request,
+                ngettext(
+                    "Webhook of %(name)s resumed; %(count)s event queued.",
+                    "Webhook of %(name)s resumed; %(count)s events queued.",
+                    sent,
+                )
+                % {"name": licensee.name, "count": sent},
             )
 
 
@@ -373,27 +398,19 @@ class CopyHeldAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.display(description="unacknowledged removals", ordering="waiting")
+    @admin.display(description=_("unacknowledged removals"), ordering="waiting")
     def unacknowledged(self, obj: LicenseeDataset) -> int:
         return obj.waiting  # type: ignore[attr-defined]  # get_queryset's annotation
 
-    @admin.display(description="oldest waiting", ordering="waiting_since")
+    @admin.display(description=_("oldest waiting"), ordering="waiting_since")
     def waiting_for(self, obj: LicenseeDataset) -> str:
-        since = obj.waiting_since  # type: ignore[attr-defined]  # get_queryset's annotation
-        if since is None:
-            return "—"
-        days = (timezone.now() - since).days
-        if since < overview.overdue_before():
-            return format_html(
-                '<strong class="deadline deadline-over">{} d (overdue)</strong>', days
-            )
-        return f"{days} d"
+        return _days_behind(obj.waiting_since)  # type: ignore[attr-defined]  # an annotation
 
-    @admin.display(description="last feed read", ordering="last_read_at")
+    @admin.display(description=_("last feed read"), ordering="last_read_at")
     def read(self, obj: LicenseeDataset) -> str:
         return _ago(obj.last_read_at)
 
-    @admin.display(description="last acknowledgement", ordering="acked_at")
+    @admin.display(description=_("last acknowledgement"), ordering="acked_at")
     def acknowledged(self, obj: LicenseeDataset) -> str:
         return _ago(obj.acked_at)
 
@@ -401,7 +418,7 @@ class CopyHeldAdmin(admin.ModelAdmin):
 class LicenseeFilter(admin.SimpleListFilter):
     """By licensee, named in order (the licensee list's own ordering needs its annotations)."""
 
-    title = "licensee"
+    title = _("licensee")
     parameter_name = "licensee"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
@@ -414,7 +431,7 @@ class LicenseeFilter(admin.SimpleListFilter):
 
 class AttemptInline(ReadOnlyInline):
     model = WebhookAttempt
-    verbose_name_plural = "attempts"
+    verbose_name_plural = _("attempts")
     fields = readonly_fields = ("at", "status_code", "error", "duration_ms")
 
 

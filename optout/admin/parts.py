@@ -26,6 +26,8 @@ from optout.models import (
     RequestEvent,
     RequestPhoto,
 )
+from optout.notifications import emails
+from optout.notifications.wording import why_in_language
 from optout.requests import review
 
 if TYPE_CHECKING:
@@ -90,8 +92,39 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
+# An email's kind is stored as the name of its template (emails.KINDS); a maintainer
+# reads what it told the requester.
+EMAIL_KINDS: "dict[str, StrOrPromise]" = {
+    "received": _("request received"),
+    "shown_received": _("request received (shown in a photo)"),
+    "confirm_reminder": _("reminder to confirm the address"),
+    "shown_confirm_reminder": _("reminder to confirm the address (shown in a photo)"),
+    "email_confirmed": _("address confirmed"),
+    **{kind: S(status).label for status, kind in emails.STATUS_NEWS.items()},
+    "downstream_done": _("every copy confirmed deleted"),
+    "flickr_signal": _("signal on Flickr"),
+}
+
+
+def email_kind_label(kind: str) -> str:
+    return str(EMAIL_KINDS.get(kind, kind))
+
+
+class EmailKindFilter(admin.SimpleListFilter):
+    title = _("kind")
+    parameter_name = "kind"
+
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin
+    ) -> "list[tuple[str, StrOrPromise]]":
+        return list(EMAIL_KINDS.items())
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
 class DatasetFilter(admin.SimpleListFilter):
-    title = "dataset"
+    title = _("dataset")
     parameter_name = "dataset"
 
     def lookups(
@@ -159,11 +192,59 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
-class EventInline(ReadOnlyInline):
+# The timeline's codes and stored English, in the maintainer's language.
+
+ACTORS = {
+    "requester": _("requester"),
+    "system": _("optout (automatic)"),
+    "flickr": _("Flickr"),
+    "email provider": _("email provider"),
+}
+MAINTAINER_PREFIX = "maintainer:"
+
+
+def actor_label(actor: str) -> str:
+    """Who made a move, from the code the timeline stores (RequestEvent.actor)."""
+    if actor.startswith(MAINTAINER_PREFIX):
+        name = actor.removeprefix(MAINTAINER_PREFIX)
+        return gettext("%(name)s (maintainer)") % {"name": name}
+    return str(ACTORS.get(actor, actor))
+
+
+def state_label(code: str) -> str:
+    """A request state's name from its code; "—" for none."""
+    if not code:
+        return "—"
+    return str(S(code).label) if code in S.values else code
+
+
+class EventColumns:
+    """The columns of a timeline event that are stored as codes or English."""
+
+    @admin.display(description=_("by"), ordering="actor")
+    def who(self, event: RequestEvent) -> str:
+        return actor_label(event.actor)
+
+    @admin.display(description=_("from"))
+    def from_state(self, event: RequestEvent) -> str:
+        return state_label(event.from_status)
+
+    @admin.display(description=_("to"))
+    def to_state(self, event: RequestEvent) -> str:
+        return state_label(event.to_status)
+
+    @admin.display(description=_("why"))
+    def reason(self, event: RequestEvent) -> str:
+        """The reasons the code writes, in the maintainer's language; a maintainer's or a
+        requester's own words as written (optout/notifications/wording.py)."""
+        return why_in_language(event.why) if event.why else ""
+
+
+class EventInline(EventColumns, ReadOnlyInline):
     model = RequestEvent
-    verbose_name = "event"
-    verbose_name_plural = "timeline"
-    fields = readonly_fields = ("at", "kind", "actor", "from_status", "to_status", "why", "public")
+    verbose_name = _("event")
+    verbose_name_plural = _("timeline")
+    fields = readonly_fields = ("at", "kind", "who", "from_state", "to_state", "reason", "public")
 
 
 PHOTOS_SHOWN = 200
@@ -213,7 +294,7 @@ class EmailInline(ReadOnlyInline):
     verbose_name_plural = _("emails")
     fields = readonly_fields = (
         "created_at",
-        "kind",
+        "what",
         "to",
         "outcome",
         "sent_at",
@@ -221,6 +302,10 @@ class EmailInline(ReadOnlyInline):
         "next_attempt_at",
         "error",
     )
+
+    @admin.display(description=_("kind"))
+    def what(self, entry: EmailLog) -> str:
+        return email_kind_label(entry.kind)
 
 
 class DeletionJobInline(ReadOnlyInline):

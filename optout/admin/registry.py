@@ -39,13 +39,17 @@ from optout.admin.parts import (
     DatasetFilter,
     DeletionJobInline,
     EmailInline,
+    EmailKindFilter,
+    EventColumns,
     EventInline,
     NoteForm,
     OverdueFilter,
     ReadOnlyInline,
     RejectForm,
     StateFilter,
+    email_kind_label,
     photo_grid,
+    state_label,
 )
 from optout.models import (
     CLOSED_STATUSES,
@@ -56,6 +60,7 @@ from optout.models import (
     RemovalRequest,
     RequestEvent,
 )
+from optout.notifications.wording import why_in_language
 from optout.requests import review
 
 S = RemovalRequest.Status
@@ -70,6 +75,9 @@ DONE = {
     "rejected": _("Rejected: %(ids)s."),
     "retried": _("Retried: %(ids)s."),
 }
+# The request page's sections; get_fieldsets picks them by these very objects.
+REQUESTER = _("Requester")
+SHOWN_IN_PHOTO = _("Shown in a photo")
 
 
 # The queue
@@ -124,7 +132,7 @@ class RemovalRequestAdmin(admin.ModelAdmin):
     fieldsets = (
         (None, {"fields": ("public_id", "kind", "status", "deadline", "created_at", "closed_at")}),
         (
-            _("Requester"),
+            REQUESTER,
             {
                 "fields": (
                     "owner_nsid",
@@ -137,7 +145,7 @@ class RemovalRequestAdmin(admin.ModelAdmin):
             },
         ),
         (
-            _("Shown in a photo"),
+            SHOWN_IN_PHOTO,
             {"fields": ("relation", "statement", "contact", "photo_links")},
         ),
         (_("Outcome"), {"fields": ("reject_reason",)}),
@@ -146,10 +154,11 @@ class RemovalRequestAdmin(admin.ModelAdmin):
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         # An owner's request has no statement; a shown-in-photo one has no Flickr account.
+        # By identity: a title compared as text would be compared in the page's language.
         if obj is not None and obj.kind == RemovalRequest.Kind.SHOWN:
-            requester = ("Requester", {"fields": ("email", "email_confirmed_at")})
-            return [requester if fs[0] == "Requester" else fs for fs in self.fieldsets]
-        return [fs for fs in self.fieldsets if fs[0] != "Shown in a photo"]
+            requester = (REQUESTER, {"fields": ("email", "email_confirmed_at")})
+            return [requester if fs[0] is REQUESTER else fs for fs in self.fieldsets]
+        return [fs for fs in self.fieldsets if fs[0] is not SHOWN_IN_PHOTO]
 
     # Permissions: requests move through the actions only; nobody edits a record.
 
@@ -242,7 +251,9 @@ class RemovalRequestAdmin(admin.ModelAdmin):
         at = obj.last_at  # type: ignore[attr-defined]
         if at is None:
             return "—"
-        why = obj.last_why or obj.last_to or ""  # type: ignore[attr-defined]
+        last_why, last_to = obj.last_why, obj.last_to  # type: ignore[attr-defined]
+        # The reasons the code writes in the maintainer's language, else the state it entered.
+        why = why_in_language(last_why) if last_why else state_label(last_to or "")
         short = why if len(why) <= 48 else why[:47] + "…"
         return format_html("{}: {}", timezone.localtime(at).strftime("%Y-%m-%d"), short)
 
@@ -383,20 +394,20 @@ def last_error(removal: RemovalRequest) -> str:
 
 
 @admin.register(RequestEvent)
-class RequestEventAdmin(admin.ModelAdmin):
+class RequestEventAdmin(EventColumns, admin.ModelAdmin):
     """The audit trail: append-only, so nobody adds, edits or deletes here."""
 
-    list_display = ("at", "request", "kind", "actor", "from_status", "to_status", "why")
+    list_display = ("at", "request", "kind", "who", "from_state", "to_state", "reason")
     list_filter = ("kind",)
     search_fields = ("=request__public_id", "actor")
-    readonly_fields = (
+    fields = readonly_fields = (
         "request",
         "kind",
         "at",
-        "actor",
-        "from_status",
-        "to_status",
-        "why",
+        "who",
+        "from_state",
+        "to_state",
+        "reason",
         "public",
     )
 
@@ -417,19 +428,19 @@ class EmailLogAdmin(admin.ModelAdmin):
     list_display = (
         "created_at",
         "request",
-        "kind",
+        "what",
         "to",
         "outcome",
         "attempts",
         "next_attempt_at",
         "last_error",
     )
-    list_filter = ("outcome", "kind", "created_at")
+    list_filter = ("outcome", EmailKindFilter, "created_at")
     search_fields = ("=request__public_id", "to")
     list_select_related = ("request",)
-    readonly_fields = (
+    fields = readonly_fields = (
         "request",
-        "kind",
+        "what",
         "to",
         "outcome",
         "attempts",
@@ -441,7 +452,10 @@ class EmailLogAdmin(admin.ModelAdmin):
         "error",
         "created_at",
     )
-    exclude = ("dedupe_key",)
+
+    @admin.display(description=_("kind"), ordering="kind")
+    def what(self, entry: EmailLog) -> str:
+        return email_kind_label(entry.kind)
 
     @admin.display(description=_("last error"))
     def last_error(self, entry: EmailLog) -> str:

@@ -14,7 +14,7 @@ from optout.admin.login import ThrottledLoginForm
 
 
 class QueueAdminSite(admin.AdminSite):
-    site_header = "optout maintainers"
+    site_header = _("optout maintainers")
     site_title = _("optout maintainers")
     index_title = _("The queue")
     index_template = "admin/optout_index.html"

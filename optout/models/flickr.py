@@ -4,6 +4,7 @@ owner's photos (its passes, what each owner costs to check, the signals it found
 """
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from optout.models.requests import RemovalRequest
 
@@ -107,10 +108,11 @@ class FlickrSignal(models.Model):
     is counted once, whatever the passes that see it again."""
 
     class Kind(models.TextChoices):
-        NO_CV = "no_cv", "tagged no_cv"
-        LICENSE = "license", "licence changed"
-        GONE = "gone", "private or deleted"
-        ACCOUNT = "account", "account deleted"
+        # The dashboard's names of the signals, in the maintainer's language.
+        NO_CV = "no_cv", _("tagged no_cv")
+        LICENSE = "license", _("licence changed")
+        GONE = "gone", _("private or deleted")
+        ACCOUNT = "account", _("account deleted")
 
     request = models.ForeignKey(
         RemovalRequest, on_delete=models.CASCADE, related_name="flickr_signals"

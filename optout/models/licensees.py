@@ -11,6 +11,8 @@ licensee has already read past.
 from django.conf import settings
 from django.core.validators import validate_email
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from optout.models.registry import Dataset, Photo
 from optout.models.requests import RemovalRequest
@@ -34,36 +36,45 @@ def contact_list(value: str) -> list[str]:
 class Licensee(models.Model):
     """An organisation holding a copy of one or more datasets."""
 
-    name = models.CharField(max_length=200, unique=True)
+    # The labels (verbose_name, help_text) are what the maintainers' admin shows.
+    name = models.CharField(_("name"), max_length=200, unique=True)
     contacts = models.TextField(
+        _("contacts"),
         validators=[validate_contacts],
-        help_text="Email addresses for the digest and reminders, one per line.",
+        help_text=_("Email addresses for the digest and reminders, one per line."),
     )
     # The digests and reminders are written in it.
-    language = models.CharField(max_length=8, choices=language_choices, default="en")
+    language = models.CharField(_("language"), max_length=8, choices=language_choices, default="en")
     show_name = models.BooleanField(
-        default=False, help_text="Owners may see this name among the copies confirmed clean."
+        _("show the name to owners"),
+        default=False,
+        help_text=_("Owners may see this name among the copies confirmed clean."),
     )
     # Only the SHA-256 of the API token; the token itself is shown once, when minted.
     token_hash = models.CharField(max_length=64, unique=True)
     token_hint = models.CharField(
-        max_length=8, blank=True, help_text="The token's last characters."
+        _("token"), max_length=8, blank=True, help_text=_("The token's last characters.")
     )
-    token_created_at = models.DateTimeField()
+    token_created_at = models.DateTimeField(_("token created"))
     webhook_url = models.URLField(
-        max_length=500, blank=True, help_text="Where `removals.available` events are posted."
+        _("webhook URL"),
+        max_length=500,
+        blank=True,
+        help_text=_("Where `removals.available` events are posted."),
     )
     # The Standard Webhooks signing key (whsec_…). Kept as it is: an HMAC needs the key.
     webhook_secret = models.CharField(max_length=100, blank=True)
     # A 410 from the endpoint pauses its webhook until a maintainer resumes it.
-    webhook_paused_at = models.DateTimeField(null=True, blank=True)
-    webhook_paused_why = models.CharField(max_length=500, blank=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    webhook_paused_at = models.DateTimeField(_("webhook paused"), null=True, blank=True)
+    webhook_paused_why = models.CharField(_("why it was paused"), max_length=500, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
     datasets = models.ManyToManyField(Dataset, through="LicenseeDataset", related_name="licensees")
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("licensee")
+        verbose_name_plural = _("licensees")
         # As for the queue, no generic add/change/delete for the maintainers: registering
         # and editing is a permission of its own (optout.admin.licensees).
         permissions = [
@@ -88,30 +99,40 @@ class Licensee(models.Model):
 class LicenseeDataset(models.Model):
     """A copy: one dataset a licensee holds, since when, and how far it has confirmed."""
 
-    licensee = models.ForeignKey(Licensee, on_delete=models.CASCADE, related_name="holdings")
-    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="holdings")
+    licensee = models.ForeignKey(
+        Licensee, on_delete=models.CASCADE, related_name="holdings", verbose_name=_("licensee")
+    )
+    dataset = models.ForeignKey(
+        Dataset, on_delete=models.CASCADE, related_name="holdings", verbose_name=_("dataset")
+    )
     since = models.DateTimeField(
+        _("since"),
         null=True,
         blank=True,
-        help_text="When the licensee took its copy. Its feed holds every removal since; "
-        "empty: not known, so every removal.",
+        help_text=_(
+            "When the licensee took its copy. Its feed holds every removal since; "
+            "empty: not known, so every removal."
+        ),
     )
     # The feed position (FeedEntry.seq) through which the licensee confirmed deleting.
-    acked_seq = models.BigIntegerField(default=0)
-    acked_at = models.DateTimeField(null=True, blank=True)
-    last_read_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    acked_seq = models.BigIntegerField(_("acknowledged up to"), default=0)
+    acked_at = models.DateTimeField(_("last acknowledgement"), null=True, blank=True)
+    last_read_at = models.DateTimeField(_("last feed read"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         ordering = ["licensee__name", "dataset__slug"]
-        verbose_name = "copy held"
-        verbose_name_plural = "copies held"
+        verbose_name = _("copy held")
+        verbose_name_plural = _("copies held")
         constraints = [
             models.UniqueConstraint(fields=["licensee", "dataset"], name="licensee_dataset_unique")
         ]
 
     def __str__(self) -> str:
-        return f"{self.dataset} held by {self.licensee}"
+        return gettext("%(dataset)s held by %(licensee)s") % {
+            "dataset": self.dataset,
+            "licensee": self.licensee,
+        }
 
 
 class DatasetFeed(models.Model):
@@ -176,55 +197,72 @@ class WebhookDelivery(models.Model):
     removals it announces, sent by a task and re-sent by the sweeper until it is due no more."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "pending"
-        DELIVERED = "delivered", "delivered"
+        PENDING = "pending", _("pending")
+        DELIVERED = "delivered", _("delivered")
         # A newer event for the same copy announces a later position: this one is moot.
-        SUPERSEDED = "superseded", "superseded"
-        PAUSED = "paused", "paused (410)"
-        FAILED = "failed", "failed (gave up)"
-        CANCELLED = "cancelled", "cancelled"
+        SUPERSEDED = "superseded", _("superseded")
+        PAUSED = "paused", _("paused (410)")
+        FAILED = "failed", _("failed (gave up)")
+        CANCELLED = "cancelled", _("cancelled")
 
-    licensee = models.ForeignKey(Licensee, on_delete=models.CASCADE, related_name="deliveries")
-    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="+")
-    seq = models.BigIntegerField(help_text="The feed position the event announces.")
-    webhook_id = models.CharField(max_length=64, unique=True)
-    status = models.CharField(
-        max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
+    licensee = models.ForeignKey(
+        Licensee, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("licensee")
     )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField()
-    queued_at = models.DateTimeField(null=True, blank=True)
+    dataset = models.ForeignKey(
+        Dataset, on_delete=models.CASCADE, related_name="+", verbose_name=_("dataset")
+    )
+    seq = models.BigIntegerField(
+        _("feed position"), help_text=_("The feed position the event announces.")
+    )
+    webhook_id = models.CharField(_("webhook ID"), max_length=64, unique=True)
+    status = models.CharField(
+        _("state"), max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"))
+    queued_at = models.DateTimeField(_("handed to a worker"), null=True, blank=True)
     claim = models.CharField(max_length=64, blank=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField()
-    delivered_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(
+        _("last HTTP status"), null=True, blank=True
+    )
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created"))
+    delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        verbose_name_plural = "webhook deliveries"
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
 
     def __str__(self) -> str:
-        return f"{self.webhook_id} to {self.licensee_id} ({self.status})"
+        return gettext("%(id)s (%(state)s)") % {
+            "id": self.webhook_id,
+            "state": self.get_status_display(),
+        }
 
 
 class WebhookAttempt(models.Model):
     """Each try of a delivery: when, the HTTP status, the error."""
 
-    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="tries")
-    at = models.DateTimeField()
-    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
-    error = models.TextField(blank=True)
-    duration_ms = models.PositiveIntegerField(default=0)
+    delivery = models.ForeignKey(
+        WebhookDelivery,
+        on_delete=models.CASCADE,
+        related_name="tries",
+        verbose_name=_("webhook delivery"),
+    )
+    at = models.DateTimeField(_("when"))
+    status_code = models.PositiveSmallIntegerField(_("HTTP status"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    duration_ms = models.PositiveIntegerField(_("time taken (ms)"), default=0)
 
     class Meta:
         ordering = ["at", "pk"]
+        verbose_name = _("attempt")
+        verbose_name_plural = _("attempts")
 
     def __str__(self) -> str:
-        return (
-            f"{self.delivery_id} at {self.at:%Y-%m-%d %H:%M:%S}: {self.status_code or self.error}"
-        )
+        return f"{self.at:%Y-%m-%d %H:%M:%S}: {self.status_code or self.error}"
 
 
 class LicenseeNotice(models.Model):
@@ -232,31 +270,43 @@ class LicenseeNotice(models.Model):
     day (`day`), claimed before the provider is called, so it goes out at most once."""
 
     class Kind(models.TextChoices):
-        DIGEST = "licensee_digest", "digest"
-        REMINDER = "licensee_reminder", "reminder"
+        DIGEST = "licensee_digest", _("digest")
+        REMINDER = "licensee_reminder", _("reminder")
 
     class Outcome(models.TextChoices):
-        SENDING = "sending", "sending"
-        SENT = "sent", "sent"
-        FAILED = "failed", "failed"
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
 
-    licensee = models.ForeignKey(Licensee, on_delete=models.CASCADE, related_name="notices")
-    kind = models.CharField(max_length=32, choices=Kind.choices)
-    day = models.DateField()
-    to = models.TextField(blank=True)
-    waiting = models.PositiveIntegerField(default=0, help_text="Removals waiting when written.")
-    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.SENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    error = models.TextField(blank=True)
+    licensee = models.ForeignKey(
+        Licensee, on_delete=models.CASCADE, related_name="notices", verbose_name=_("licensee")
+    )
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    day = models.DateField(_("day"))
+    to = models.TextField(_("to"), blank=True)
+    waiting = models.PositiveIntegerField(
+        _("waiting"), default=0, help_text=_("Removals waiting when written.")
+    )
+    outcome = models.CharField(
+        _("outcome"), max_length=16, choices=Outcome.choices, default=Outcome.SENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        verbose_name = _("daily email")
+        verbose_name_plural = _("daily emails")
         constraints = [
             models.UniqueConstraint(fields=["licensee", "day"], name="licensee_notice_daily")
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} to {self.licensee_id} on {self.day} ({self.outcome})"
+        return gettext("%(kind)s of %(day)s (%(outcome)s)") % {
+            "kind": self.get_kind_display(),
+            "day": self.day,
+            "outcome": self.get_outcome_display(),
+        }

@@ -3,6 +3,8 @@ message loses nothing (a sweeper sends what is due).
 """
 
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from optout.models.registry import Dataset
 from optout.models.requests import RemovalRequest
@@ -20,42 +22,58 @@ class EmailLog(models.Model):
     """
 
     class Outcome(models.TextChoices):
-        QUEUED = "queued", "queued"
-        SENDING = "sending", "sending"
-        SENT = "sent", "sent"
-        FAILED = "failed", "failed"
-        SKIPPED = "skipped", "skipped"
-        DELIVERED = "delivered", "delivered"
-        BOUNCED = "bounced", "bounced"
-        COMPLAINED = "complained", "complained"
+        QUEUED = "queued", _("queued")
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+        SKIPPED = "skipped", _("skipped")
+        DELIVERED = "delivered", _("delivered")
+        BOUNCED = "bounced", _("bounced")
+        COMPLAINED = "complained", _("complained")
 
+    # The labels (verbose_name, help_text) are what the maintainers' admin shows.
     request = models.ForeignKey(
-        RemovalRequest, null=True, on_delete=models.SET_NULL, related_name="emails"
+        RemovalRequest,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="emails",
+        verbose_name=_("request"),
     )
-    kind = models.CharField(max_length=32)
+    # The email's template (optout.notifications.emails.KINDS): a code.
+    kind = models.CharField(_("kind"), max_length=32)
     # What this message is about (kind and request), so no news is sent twice.
     dedupe_key = models.CharField(max_length=100, unique=True)
-    to = models.EmailField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    provider_message_id = models.CharField(max_length=200, blank=True, db_index=True)
-    outcome = models.CharField(max_length=16, choices=Outcome.choices, default=Outcome.QUEUED)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(
-        null=True, blank=True, help_text="Queued: when it may be tried (again)."
+    to = models.EmailField(_("to"), blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    provider_message_id = models.CharField(
+        _("provider's message ID"), max_length=200, blank=True, db_index=True
     )
-    enqueued_at = models.DateTimeField(
+    outcome = models.CharField(
+        _("outcome"), max_length=16, choices=Outcome.choices, default=Outcome.QUEUED
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(
+        _("next attempt"),
         null=True,
         blank=True,
-        help_text="Last time a task was sent for it; empty: none since it became due.",
+        help_text=_("Queued: when it may be tried (again)."),
     )
-    claimed_at = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(
+        _("handed to a worker"),
+        null=True,
+        blank=True,
+        help_text=_("Last time a task was sent for it; empty: none since it became due."),
+    )
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
     error = models.TextField(
-        blank=True, help_text="The last attempt's error, or why it was skipped."
+        _("error"), blank=True, help_text=_("The last attempt's error, or why it was skipped.")
     )
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("email")
+        verbose_name_plural = _("emails")
         indexes = [
             # The sweeper's question, every minute; only unsent rows are in it.
             models.Index(
@@ -66,7 +84,11 @@ class EmailLog(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} to {self.to} ({self.outcome})"
+        # The kind is a template's name: the admin shows it by its label (admin/parts.py).
+        return gettext("Email to %(to)s (%(outcome)s)") % {
+            "to": self.to,
+            "outcome": self.get_outcome_display(),
+        }
 
 
 class DeletionJob(models.Model):
@@ -78,38 +100,57 @@ class DeletionJob(models.Model):
     """
 
     class Status(models.TextChoices):
-        QUEUED = "queued", "queued"
-        RUNNING = "running", "running"
-        DONE = "done", "done"
-        FAILED = "failed", "failed"
-        CANCELLED = "cancelled", "cancelled"
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+        CANCELLED = "cancelled", _("cancelled")
 
     request = models.ForeignKey(
-        RemovalRequest, on_delete=models.CASCADE, related_name="deletion_jobs"
+        RemovalRequest,
+        on_delete=models.CASCADE,
+        related_name="deletion_jobs",
+        verbose_name=_("request"),
     )
-    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="deletion_jobs")
+    dataset = models.ForeignKey(
+        Dataset, on_delete=models.CASCADE, related_name="deletion_jobs", verbose_name=_("dataset")
+    )
     status = models.CharField(
-        max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
+        _("state"), max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True
     )
-    total = models.PositiveIntegerField(default=0, help_text="Photos of the request here.")
-    done = models.PositiveIntegerField(default=0, help_text="Of those, removed so far.")
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
+    total = models.PositiveIntegerField(
+        _("photos"), default=0, help_text=_("Photos of the request here.")
+    )
+    done = models.PositiveIntegerField(
+        _("removed"), default=0, help_text=_("Of those, removed so far.")
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
     # Who holds the job: a fresh token per claim, so a worker that lost its claim
     # (it stalled and the sweeper gave the job to another) stops at its next batch.
     claim = models.CharField(max_length=64, blank=True)
-    claimed_by = models.CharField(max_length=200, blank=True, help_text="host:pid of the worker.")
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    queued_at = models.DateTimeField(help_text="Last time a task was sent for this job.")
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    claimed_by = models.CharField(
+        _("worker"), max_length=200, blank=True, help_text=_("host:pid of the worker.")
+    )
+    heartbeat_at = models.DateTimeField(_("last heartbeat"), null=True, blank=True)
+    queued_at = models.DateTimeField(
+        _("handed to a worker"), help_text=_("Last time a task was sent for this job.")
+    )
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "pk"]
+        verbose_name = _("deletion job")
+        verbose_name_plural = _("deletion jobs")
         constraints = [
             models.UniqueConstraint(fields=["request", "dataset"], name="deletion_job_unique"),
         ]
 
     def __str__(self) -> str:
-        return f"deletion of {self.request_id} in {self.dataset_id}: {self.done}/{self.total}"
+        return gettext("%(dataset)s: %(done)s of %(total)s") % {
+            "dataset": self.dataset.slug,
+            "done": self.done,
+            "total": self.total,
+        }

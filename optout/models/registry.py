@@ -9,26 +9,34 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from optout.infra.links import is_web_link
 from optout.models.fields import ByteOrder, PlainJSONField
 
 
 class Dataset(models.Model):
-    slug = models.SlugField(unique=True, max_length=64)
-    name = models.CharField(max_length=200)
-    description = models.TextField(blank=True)
+    # The labels (verbose_name, help_text) are what the maintainers' admin shows.
+    slug = models.SlugField(_("short name"), unique=True, max_length=64)
+    name = models.CharField(_("name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
     source = models.CharField(
-        max_length=200, blank=True, help_text="Where the photos came from, e.g. YFCC100M (Flickr)."
+        _("source"),
+        max_length=200,
+        blank=True,
+        help_text=_("Where the photos came from, e.g. YFCC100M (Flickr)."),
     )
-    release = models.CharField(max_length=64, blank=True)
+    release = models.CharField(_("release"), max_length=64, blank=True)
     # Kept by the importer, so the home page does not count millions of rows.
-    photo_count = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    photo_count = models.PositiveIntegerField(_("photos"), default=0)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("dataset")
+        verbose_name_plural = _("datasets")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.release})" if self.release else self.name
@@ -48,29 +56,35 @@ class DatasetRelease(models.Model):
     release of the dataset has it yet. The highest number is the current release.
     """
 
-    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="releases")
-    seq = models.PositiveIntegerField()
-    label = models.CharField(max_length=64, blank=True)
-    complete = models.BooleanField(
-        default=False,
-        help_text="Imported as the whole release: photos it did not list left the current one.",
+    dataset = models.ForeignKey(
+        Dataset, on_delete=models.CASCADE, related_name="releases", verbose_name=_("dataset")
     )
-    imported_at = models.DateTimeField(default=timezone.now)
+    seq = models.PositiveIntegerField(_("number"))
+    label = models.CharField(_("label"), max_length=64, blank=True)
+    complete = models.BooleanField(
+        _("complete"),
+        default=False,
+        help_text=_("Imported as the whole release: photos it did not list left the current one."),
+    )
+    imported_at = models.DateTimeField(_("imported"), default=timezone.now)
 
     class Meta:
         ordering = ["dataset", "seq"]
+        verbose_name = _("release")
+        verbose_name_plural = _("releases")
         constraints = [
             models.UniqueConstraint(fields=["dataset", "seq"], name="release_seq_unique"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.dataset.slug} #{self.seq} ({self.label or 'no label'})"
+        label = self.label or gettext("no label")
+        return f"{self.dataset.slug} #{self.seq} ({label})"
 
 
 class Photo(models.Model):
     class State(models.TextChoices):
-        PRESENT = "present", "present"
-        REMOVED = "removed", "removed"
+        PRESENT = "present", _("present")
+        REMOVED = "removed", _("removed")
 
     # Only photo_removed_idx (removed photos) leads with it. On PostgreSQL the table is
     # partitioned by dataset, so a query for all of one dataset's photos (an import's

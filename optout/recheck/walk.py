@@ -22,6 +22,8 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.utils import timezone
+from django.utils.formats import number_format
+from django.utils.translation import ngettext
 
 from optout import flickr
 from optout.models import (
@@ -320,16 +322,26 @@ class PassFigures:
 
     @property
     def full_pass(self) -> str:
-        """The projected length of a full pass, in the unit a person reads best."""
+        """The projected length of a full pass, in the unit a person reads best, in the
+        dashboard's language. Hours and days carry a decimal ("1.5 hours"): the plural form
+        is picked by the whole part (French says "1,5 heure"); where a decimal is always
+        plural (English), both forms read the same."""
         hours = self.full_pass_hours
         if hours is None:
             return ""
         if hours < 1:
             minutes = max(1, math.ceil(hours * 60))
-            return f"{minutes} minute{'s' if minutes != 1 else ''}"
+            return ngettext("%(count)s minute", "%(count)s minutes", minutes) % {"count": minutes}
         if hours < 48:
-            return f"{hours:.1f} hours"
-        return f"{hours / 24:.1f} days"
+            # Translators: the count has one decimal ("1.5"); the form follows its whole part.
+            return ngettext("%(count)s hours", "%(count)s hours", int(hours)) % {
+                "count": number_format(hours, 1)
+            }
+        days = hours / 24
+        # Translators: the count has one decimal ("2.5"); the form follows its whole part.
+        return ngettext("%(count)s days", "%(count)s days", int(days)) % {
+            "count": number_format(days, 1)
+        }
 
 
 def recheck_figures() -> PassFigures:

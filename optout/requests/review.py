@@ -8,6 +8,7 @@ and prepares its deletion jobs in the same transaction.
 """
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from optout import deletion, workflow
 from optout.models import RejectReason, RemovalRequest, RequestEvent
@@ -32,7 +33,9 @@ def request_approve(*, removal: RemovalRequest, actor: str, why: str = "") -> Re
     if removal.status == S.FAILED:
         # A failed request is retried, which shows the error first.
         raise workflow.TransitionRefused(
-            removal, S.APPROVED, "A failed request is retried, not approved: use “Retry”."
+            removal,
+            S.APPROVED,
+            gettext("A failed request is retried, not approved: use “Retry”."),
         )
     return _approve(removal, actor=actor, why=why or "Approved by a maintainer.")
 
@@ -49,11 +52,13 @@ def _approve(
 def reject_reason_text(*, code: str, text: str) -> str:
     """The reason as the requester reads it: the standard sentence, then the free text."""
     if code and code not in RejectReason.values:
-        raise ReasonMissing(f"Unknown reason {code!r}.")
+        raise ReasonMissing(gettext("Unknown reason %(code)s.") % {"code": repr(code)})
     parts = [RejectReason.sentence(code), text.strip()]
     reason = " ".join(part for part in parts if part)
     if not reason:
-        raise ReasonMissing("Pick a reason or write one: the requester reads it in our email.")
+        raise ReasonMissing(
+            gettext("Pick a reason or write one: the requester reads it in our email.")
+        )
     return reason
 
 
@@ -75,7 +80,7 @@ def request_note_add(*, removal: RemovalRequest, actor: str, text: str) -> Reque
     """An internal note on the timeline, never shown to the requester."""
     text = text.strip()
     if not text:
-        raise NoteEmpty("Write something in the note.")
+        raise NoteEmpty(gettext("Write something in the note."))
     return RequestEvent.objects.create(
         request=removal, kind=RequestEvent.Kind.NOTE, actor=actor, why=text, public=False
     )
@@ -89,6 +94,7 @@ def request_retry(*, removal: RemovalRequest, actor: str) -> RemovalRequest:
         raise workflow.TransitionRefused(
             removal,
             S.APPROVED,
-            f"Only a failed request can be retried; this one is {removal.get_status_display()}.",
+            gettext("Only a failed request can be retried; this one is %(state)s.")
+            % {"state": removal.get_status_display()},
         )
     return _approve(removal, actor=actor, why="Retried by a maintainer.", expect=S.FAILED)

@@ -113,6 +113,7 @@ def test_adding_a_licensee_shows_its_token_and_secret_once(
     form = {
         "name": "Lab Admin",
         "contacts": "data@lab.example\nops@lab.example",
+        "language": "en",
         "webhook_url": "https://lab.example/hooks",
         "holdings-TOTAL_FORMS": "1",
         "holdings-INITIAL_FORMS": "0",
@@ -178,7 +179,7 @@ def test_revoking_and_resuming_from_the_list(
         ).content.decode()
 
     assert feed_get(client, revoked.token, dif.slug).status_code == 401
-    assert "Webhook of Lab Paused resumed; 1 event(s) queued." in resumed
+    assert "Webhook of Lab Paused resumed; 1 event queued." in resumed
     assert WebhookDelivery.objects.filter(licensee=paused.licensee, status="pending").count() == 1
 
 

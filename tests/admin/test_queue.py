@@ -389,7 +389,7 @@ def test_the_request_page_shows_the_timeline_photos_jobs_and_emails(queue: Clien
     page = queue.get(reverse("admin:optout_removalrequest_change", args=[removal.pk]))
     html = page.content.decode()
     assert page.status_code == 200
-    assert "Watch this one." in html and "maintainer:mia" in html and "Go." in html
+    assert "Watch this one." in html and "mia (maintainer)" in html and "Go." in html
     assert "https://live.staticflickr.com/65535/5000111222_abc123_q.jpg" in html
     assert "4 of 10" in html and "Timeout" in html
     assert "bounced" in html
@@ -410,10 +410,10 @@ def test_a_shown_in_photo_request_page_shows_the_statement_not_a_flickr_account(
     html = queue.get(reverse("admin:optout_removalrequest_change", args=[removal.pk]))
     page = html.content.decode()
     assert "Taken at a party." in page and "https://flic.kr/p/7Afjsu" in page
-    assert "Owner nsid" not in page
+    assert "Owner&#x27;s NSID" not in page
     owner = RemovalRequestFactory()
     owner_page = queue.get(reverse("admin:optout_removalrequest_change", args=[owner.pk])).content
-    assert b"Owner nsid" in owner_page and b"Statement" not in owner_page
+    assert b"Owner&#x27;s NSID" in owner_page and b"Statement" not in owner_page
 
 
 def test_the_request_page_shows_the_first_200_photos_and_says_how_many(queue: Client) -> None:
