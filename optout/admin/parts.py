@@ -26,6 +26,7 @@ from optout.models import (
     RequestEvent,
     RequestPhoto,
 )
+from optout.models.requests import FROM_STATE, TO_STATE
 from optout.notifications import emails
 from optout.notifications.wording import why_in_language
 from optout.requests import review
@@ -221,15 +222,15 @@ def state_label(code: str) -> str:
 class EventColumns:
     """The columns of a timeline event that are stored as codes or English."""
 
-    @admin.display(description=_("by"), ordering="actor")
+    @admin.display(description=_("who"), ordering="actor")
     def who(self, event: RequestEvent) -> str:
         return actor_label(event.actor)
 
-    @admin.display(description=_("from"))
+    @admin.display(description=FROM_STATE)
     def from_state(self, event: RequestEvent) -> str:
         return state_label(event.from_status)
 
-    @admin.display(description=_("to"))
+    @admin.display(description=TO_STATE)
     def to_state(self, event: RequestEvent) -> str:
         return state_label(event.to_status)
 

@@ -387,7 +387,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='licenseenotice',
             name='waiting',
-            field=models.PositiveIntegerField(default=0, help_text='Removals waiting when written.', verbose_name='waiting'),
+            field=models.PositiveIntegerField(default=0, help_text='Removals waiting when written.', verbose_name='removals waiting'),
         ),
         migrations.AlterField(
             model_name='removalrequest',
@@ -477,7 +477,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='requestevent',
             name='actor',
-            field=models.CharField(help_text='The requester, optout itself, Flickr, the email provider or a maintainer.', max_length=150, verbose_name='by'),
+            field=models.CharField(help_text='The requester, optout itself, Flickr, the email provider or a maintainer.', max_length=150, verbose_name='who'),
         ),
         migrations.AlterField(
             model_name='requestevent',

@@ -11,7 +11,7 @@ licensee has already read past.
 from django.conf import settings
 from django.core.validators import validate_email
 from django.db import models
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from optout.models.registry import Dataset, Photo
@@ -197,13 +197,13 @@ class WebhookDelivery(models.Model):
     removals it announces, sent by a task and re-sent by the sweeper until it is due no more."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("pending")
-        DELIVERED = "delivered", _("delivered")
+        PENDING = "pending", pgettext_lazy("webhook delivery state", "pending")
+        DELIVERED = "delivered", pgettext_lazy("webhook delivery state", "delivered")
         # A newer event for the same copy announces a later position: this one is moot.
-        SUPERSEDED = "superseded", _("superseded")
-        PAUSED = "paused", _("paused (410)")
-        FAILED = "failed", _("failed (gave up)")
-        CANCELLED = "cancelled", _("cancelled")
+        SUPERSEDED = "superseded", pgettext_lazy("webhook delivery state", "superseded")
+        PAUSED = "paused", pgettext_lazy("webhook delivery state", "paused (410)")
+        FAILED = "failed", pgettext_lazy("webhook delivery state", "failed (gave up)")
+        CANCELLED = "cancelled", pgettext_lazy("webhook delivery state", "cancelled")
 
     licensee = models.ForeignKey(
         Licensee, on_delete=models.CASCADE, related_name="deliveries", verbose_name=_("licensee")
@@ -274,9 +274,9 @@ class LicenseeNotice(models.Model):
         REMINDER = "licensee_reminder", _("reminder")
 
     class Outcome(models.TextChoices):
-        SENDING = "sending", _("sending")
-        SENT = "sent", _("sent")
-        FAILED = "failed", _("failed")
+        SENDING = "sending", pgettext_lazy("email state", "sending")
+        SENT = "sent", pgettext_lazy("email state", "sent")
+        FAILED = "failed", pgettext_lazy("email state", "failed")
 
     licensee = models.ForeignKey(
         Licensee, on_delete=models.CASCADE, related_name="notices", verbose_name=_("licensee")
@@ -285,7 +285,7 @@ class LicenseeNotice(models.Model):
     day = models.DateField(_("day"))
     to = models.TextField(_("to"), blank=True)
     waiting = models.PositiveIntegerField(
-        _("waiting"), default=0, help_text=_("Removals waiting when written.")
+        _("removals waiting"), default=0, help_text=_("Removals waiting when written.")
     )
     outcome = models.CharField(
         _("outcome"), max_length=16, choices=Outcome.choices, default=Outcome.SENDING

@@ -3,7 +3,7 @@ message loses nothing (a sweeper sends what is due).
 """
 
 from django.db import models
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from optout.models.registry import Dataset
@@ -22,14 +22,15 @@ class EmailLog(models.Model):
     """
 
     class Outcome(models.TextChoices):
-        QUEUED = "queued", _("queued")
-        SENDING = "sending", _("sending")
-        SENT = "sent", _("sent")
-        FAILED = "failed", _("failed")
-        SKIPPED = "skipped", _("skipped")
-        DELIVERED = "delivered", _("delivered")
-        BOUNCED = "bounced", _("bounced")
-        COMPLAINED = "complained", _("complained")
+        # A context of their own: an email's "failed" is not a request's in every language.
+        QUEUED = "queued", pgettext_lazy("email state", "queued")
+        SENDING = "sending", pgettext_lazy("email state", "sending")
+        SENT = "sent", pgettext_lazy("email state", "sent")
+        FAILED = "failed", pgettext_lazy("email state", "failed")
+        SKIPPED = "skipped", pgettext_lazy("email state", "skipped")
+        DELIVERED = "delivered", pgettext_lazy("email state", "delivered")
+        BOUNCED = "bounced", pgettext_lazy("email state", "bounced")
+        COMPLAINED = "complained", pgettext_lazy("email state", "complained")
 
     # The labels (verbose_name, help_text) are what the maintainers' admin shows.
     request = models.ForeignKey(
@@ -100,11 +101,11 @@ class DeletionJob(models.Model):
     """
 
     class Status(models.TextChoices):
-        QUEUED = "queued", _("queued")
-        RUNNING = "running", _("running")
-        DONE = "done", _("done")
-        FAILED = "failed", _("failed")
-        CANCELLED = "cancelled", _("cancelled")
+        QUEUED = "queued", pgettext_lazy("deletion job state", "queued")
+        RUNNING = "running", pgettext_lazy("deletion job state", "running")
+        DONE = "done", pgettext_lazy("deletion job state", "done")
+        FAILED = "failed", pgettext_lazy("deletion job state", "failed")
+        CANCELLED = "cancelled", pgettext_lazy("deletion job state", "cancelled")
 
     request = models.ForeignKey(
         RemovalRequest,

@@ -2,7 +2,7 @@
 
 from django.db import models
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from optout.models.registry import Photo
@@ -184,6 +184,12 @@ class RequestLink(models.Model):
         return f"{self.purpose} link of {self.request_id}"
 
 
+# The timeline's columns of the state a request left and entered ("from", "to": not an
+# email's "to").
+FROM_STATE = pgettext_lazy("timeline: the state a request left", "from")
+TO_STATE = pgettext_lazy("timeline: the state a request entered", "to")
+
+
 class RequestEvent(models.Model):
     """Append-only audit trail: one row per state change, note or delivery problem."""
 
@@ -205,13 +211,13 @@ class RequestEvent(models.Model):
     # Stored as a code: requester, system, flickr, email provider, or maintainer:<name>
     # (optout/admin/parts.py actor_label shows it in the maintainer's language).
     actor = models.CharField(
-        _("by"),
+        _("who"),
         max_length=150,
         help_text=_("The requester, optout itself, Flickr, the email provider or a maintainer."),
     )
     # State codes (RemovalRequest.Status).
-    from_status = models.CharField(_("from"), max_length=16, blank=True)
-    to_status = models.CharField(_("to"), max_length=16, blank=True)
+    from_status = models.CharField(FROM_STATE, max_length=16, blank=True)
+    to_status = models.CharField(TO_STATE, max_length=16, blank=True)
     why = models.TextField(_("why"), blank=True)
     public = models.BooleanField(
         _("public"), default=True, help_text=_("Shown on the requester's timeline.")
