@@ -54,3 +54,9 @@ urlpatterns = [
     path("api/v2/query/urls/", checks.spawning_query_urls, name="api_spawning_urls"),
     path("admin/", admin.site.urls),
 ]
+
+# Error pages in the reader's language; JSON under /api/ (optout/web/errors.py).
+handler400 = "optout.web.errors.bad_request"
+handler403 = "optout.web.errors.forbidden"
+handler404 = "optout.web.errors.not_found"
+handler500 = "optout.web.errors.server_error"

@@ -35,6 +35,7 @@ from optout.infra.ratelimit import Refusal
 from optout.models import Dataset, Photo, RemovalRequest
 from optout.notifications import emails
 from optout.requests import filing, review
+from optout.web import errors
 from tests.support.factories import DatasetFactory, PhotoFactory, RemovalRequestFactory
 from tests.support.flickr import BEES, sign_in
 from tests.support.licensees import licensee_register, removal_complete
@@ -252,6 +253,11 @@ def test_no_public_page_shows_english_that_skipped_translation(
         pages["rate limited"] = render_to_string(
             "optout/rate_limited.html", {"refusal": refusal}, request=request
         )
+        pages["server error"] = errors.server_error(request).content.decode()
+        pages["bad request"] = errors.bad_request(request).content.decode()
+    get("not found", "/no-such-page/")
+    csrf = Client(HTTP_ACCEPT_LANGUAGE=pseudo, enforce_csrf_checks=True)
+    pages["form expired"] = csrf.post("/report/", {"links": "x"}).content.decode()
 
     data |= {p.public_id for p in RemovalRequest.objects.all()}
     problems = {name: untranslated(visible(html), data) for name, html in pages.items()}

@@ -28,6 +28,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS: bool = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS"
 SECURE_HSTS_PRELOAD: bool = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+# An expired form says so in the reader's language (Django's page is for developers).
+CSRF_FAILURE_VIEW = "optout.web.errors.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # Status links are secrets: the Referer must never carry them to another site.
 SECURE_REFERRER_POLICY = "same-origin"
