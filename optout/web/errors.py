@@ -2,8 +2,9 @@
 
 Wired in config/urls.py (handler400/403/404/500) and by CSRF_FAILURE_VIEW. An
 address under /api/ gets the JSON APIs' shape, `{"error": "…"}`, so a client
-never has to read HTML. The 500 page is rendered without a request: no session,
-no database, nothing that could fail again for the same reason.
+never has to read HTML. The pages are rendered without the request: no session,
+no database, nothing that could fail again for the same reason, and no message
+meant for the next page used up by an error.
 """
 
 import logging
@@ -20,9 +21,10 @@ API_PREFIX = "/api/"
 def _answer(request: HttpRequest | None, status: int, title: str, message: str) -> HttpResponse:
     if request is not None and request.path.startswith(API_PREFIX):
         return JsonResponse({"error": message}, status=status)
+    # Rendered without the request: its context processors would read the session
+    # and show (and use up) messages meant for the next real page.
     context = {"title": title, "message": message, "status": status}
-    html = render_to_string("optout/error.html", context, request=request)
-    return HttpResponse(html, status=status)
+    return HttpResponse(render_to_string("optout/error.html", context), status=status)
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -70,11 +72,8 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    # No request for the template: its context processors read the session and
-    # messages, which may be what failed.
-    is_api = request.path.startswith(API_PREFIX)
     return _answer(
-        request if is_api else None,
+        request,
         500,
         _("Something went wrong on our side"),
         _(
