@@ -8,7 +8,7 @@ from pytest_django.fixtures import Settings
 
 from tests.support import flaky_mail
 
-pytest_plugins: list[str] = ["tests.support.flickr", "tests.support.celery"]
+pytest_plugins: list[str] = ["tests.support.flickr", "tests.support.celery", "tests.support.i18n"]
 E2E = Path(__file__).parent / "e2e"
 
 

@@ -13,16 +13,10 @@ import io
 import re
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
-from html.parser import HTMLParser
-from pathlib import Path
 
-import django
 import pytest
-from babel.messages.catalog import Catalog
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from django.core import mail
 from django.template.loader import render_to_string
 from django.test import Client, RequestFactory
@@ -38,13 +32,9 @@ from optout.requests import filing, review
 from optout.web import errors
 from tests.support.factories import DatasetFactory, PhotoFactory, RemovalRequestFactory
 from tests.support.flickr import BEES, sign_in
+from tests.support.i18n import ALWAYS, CATALOGUES, OPEN, untranslated, visible
 from tests.support.licensees import licensee_register, removal_complete
 
-ROOT = Path(__file__).resolve().parent.parent
-LOCALE = ROOT / "locale"
-CATALOGUES = sorted(LOCALE.glob("*/LC_MESSAGES/django.po"))
-PSEUDO = "qps"
-OPEN, CLOSE = "⟦", "⟧"
 S = RemovalRequest.Status
 
 
@@ -62,95 +52,6 @@ def test_every_language_has_a_complete_catalogue_without_fuzzy_entries() -> None
         assert done.returncode == 0, done.stderr
         # "354 translated messages." and nothing about fuzzy or untranslated ones.
         assert re.fullmatch(r"\d+ translated messages?\.", done.stderr.strip()), (po, done.stderr)
-
-
-@pytest.fixture(scope="session")
-def compiled() -> None:
-    """The real catalogues compiled, as `make test` does (the .mo files are not committed)."""
-    msgfmt = shutil.which("msgfmt")
-    assert msgfmt, "GNU gettext's msgfmt is missing: `make test` installs it (.ci/gettext)"
-    for po in CATALOGUES:
-        mo = po.with_suffix(".mo")
-        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
-            subprocess.run([msgfmt, "--check", "-o", str(mo), str(po)], check=True)
-    translation.trans_real._translations = {}  # type: ignore[attr-defined]
-
-
-@pytest.fixture
-def pseudo(settings: Settings, tmp_path: Path) -> Iterator[str]:
-    """A language whose catalogue is every msgid of ours and of Django's, wrapped in ⟦…⟧."""
-    catalog = Catalog(locale="en", domain="django", fuzzy=False)
-    sources = [LOCALE / "es" / "LC_MESSAGES" / "django.po"]
-    sources.append(Path(django.__file__).parent / "conf/locale/en/LC_MESSAGES/django.po")
-    for source in sources:
-        with open(source, "rb") as f:
-            for message in read_po(f):
-                if not message.id:
-                    continue
-                if isinstance(message.id, str):
-                    wrapped: str | tuple[str, ...] = OPEN + message.id + CLOSE
-                else:
-                    wrapped = tuple(OPEN + s + CLOSE for s in message.id)
-                catalog.add(message.id, wrapped, context=message.context)
-    folder = tmp_path / "locale" / PSEUDO / "LC_MESSAGES"
-    folder.mkdir(parents=True)
-    with open(folder / "django.mo", "wb") as out:
-        write_mo(out, catalog)
-    settings.LOCALE_PATHS = [tmp_path / "locale", *settings.LOCALE_PATHS]
-    settings.LANGUAGES = [*settings.LANGUAGES, (PSEUDO, "Pseudo")]
-    translation.trans_real._translations = {}  # type: ignore[attr-defined]
-    yield PSEUDO
-    translation.trans_real._translations = {}  # type: ignore[attr-defined]
-
-
-class Visible(HTMLParser):
-    """The text a person sees: text nodes, and the attributes a browser shows or reads out."""
-
-    SHOWN_ATTRIBUTES = ("alt", "title", "placeholder", "aria-label")
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.parts: list[str] = []
-        self.hidden = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in ("script", "style", "title"):
-            self.hidden += 1 if tag != "title" else 0
-        values = dict(attrs)
-        self.parts += [values[a] or "" for a in self.SHOWN_ATTRIBUTES if values.get(a)]
-        if tag == "input" and values.get("type") in ("submit", "button"):
-            self.parts.append(values.get("value") or "")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("script", "style"):
-            self.hidden -= 1
-
-    def handle_data(self, data: str) -> None:
-        if not self.hidden:
-            self.parts.append(data)
-
-
-def untranslated(text: str, data: set[str]) -> set[str]:
-    """Words left outside the markers that are not data: English that skipped gettext."""
-    while True:
-        stripped = re.sub(f"{OPEN}[^{OPEN}{CLOSE}]*{CLOSE}", " ", text)
-        if stripped == text:
-            break
-        text = stripped
-    text = re.sub(r"https?://\S+|\S+@\S+", " ", text)
-    for value in sorted(data, key=len, reverse=True):
-        text = text.replace(value, " ")
-    return set(re.findall(r"[^\W\d_]{2,}", text))
-
-
-def visible(html: str) -> str:
-    parser = Visible()
-    parser.feed(html)
-    return " ".join(parser.parts)
-
-
-# Not translated on purpose: the brand, a time zone's name, each language's own name.
-ALWAYS = {"optout", "UTC"}
 
 
 @pytest.fixture

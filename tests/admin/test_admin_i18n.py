@@ -11,20 +11,15 @@ maintainer's note).
 """
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
-import django
 import pytest
-from babel.messages.catalog import Catalog
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 from django.contrib.auth.models import User
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from pytest_django.fixtures import DjangoCaptureOnCommitCallbacks, Settings
 
 from optout.admin.group import maintainers_group_ensure
@@ -46,19 +41,11 @@ from optout.models import (
 )
 from optout.requests import review
 from tests.support.factories import DatasetFactory, PhotoFactory, RemovalRequestFactory
+from tests.support.i18n import ALWAYS, OPEN, PSEUDO, untranslated, visible
 from tests.support.licensees import licensee_register, removal_complete
 from tests.support.responses import ClientResponse
-from tests.test_i18n import (
-    ALWAYS,
-    CLOSE,
-    OPEN,
-    PSEUDO,
-    pseudo,  # noqa: F401 (the fixture, by name below)
-    untranslated,
-    visible,
-)
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pseudo_admin")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("pseudo")]
 S = RemovalRequest.Status
 MAINTAINER = "mia@example.org"
 
@@ -87,38 +74,6 @@ SAID = {
     "not mail",
 }
 CREDENTIAL = re.compile(r"<code[^>]*>([^<]+)</code>")
-
-
-@pytest.fixture
-def pseudo_admin(
-    request: pytest.FixtureRequest, settings: Settings, tmp_path: Path
-) -> Iterator[str]:
-    """The pseudo-language with the msgids of Django's admin, auth and contenttypes apps
-    wrapped too: the admin's chrome ("Log out", "Save", the filters) comes from the apps'
-    own catalogues, which tests/test_i18n.py's pseudo catalogue (Django's core and ours)
-    does not hold."""
-    language = request.getfixturevalue("pseudo")
-    catalog = Catalog(locale="en", domain="django", fuzzy=False)
-    contrib = Path(django.__file__).parent / "contrib"
-    for app in ("admin", "auth", "contenttypes"):
-        with open(contrib / app / "locale/en/LC_MESSAGES/django.po", "rb") as f:
-            for message in read_po(f):
-                if not message.id:
-                    continue
-                if isinstance(message.id, str):
-                    wrapped: str | tuple[str, ...] = OPEN + message.id + CLOSE
-                else:
-                    wrapped = tuple(OPEN + s + CLOSE for s in message.id)
-                catalog.add(message.id, wrapped, context=message.context)
-    folder = tmp_path / "admin-locale" / language / "LC_MESSAGES"
-    folder.mkdir(parents=True)
-    with open(folder / "django.mo", "wb") as out:
-        write_mo(out, catalog)
-    # Last: the pseudo catalogue (the first path) wins where a msgid is in both.
-    settings.LOCALE_PATHS = [*settings.LOCALE_PATHS, tmp_path / "admin-locale"]
-    translation.trans_real._translations = {}  # type: ignore[attr-defined]
-    yield language
-    translation.trans_real._translations = {}  # type: ignore[attr-defined]
 
 
 def _data(settings: Settings) -> set[str]:

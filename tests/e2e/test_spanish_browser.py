@@ -3,14 +3,10 @@ emails of the request it files are too, and the footer's switcher changes the
 language and keeps it. Screenshots land in artifacts/."""
 
 import re
-import shutil
-import subprocess
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from django.core import mail
-from django.utils import translation
 from playwright.sync_api import expect
 from pytest_django.fixtures import Settings
 
@@ -22,21 +18,18 @@ from tests.support.factories import DatasetFactory, PhotoFactory
 from tests.support.flickr import BEES
 
 pytestmark = pytest.mark.django_db(transaction=True)
-LOCALE = Path(__file__).resolve().parents[2] / "locale"
 
 
 @pytest.fixture
 def spanish_setup(
-    settings: Settings, flickr_sim: FlickrSimulator, flickr_server: RunningSimulator
+    settings: Settings,
+    flickr_sim: FlickrSimulator,
+    flickr_server: RunningSimulator,
+    compiled: None,
 ) -> None:
     static_url = f"http://{flickr_server.host}:{flickr_server.port}/static"
     settings.FLICKR_STATIC_URL = static_url
     settings.SECURE_CSP = csp_config(static_url=static_url, oauth_url=flickr_server.oauth_url)
-    msgfmt = shutil.which("msgfmt")
-    assert msgfmt, "GNU gettext's msgfmt is missing: `make test` installs it (.ci/gettext)"
-    for po in LOCALE.glob("*/LC_MESSAGES/django.po"):
-        subprocess.run([msgfmt, "-o", str(po.with_suffix(".mo")), str(po)], check=True)
-    translation.trans_real._translations = {}  # type: ignore[attr-defined]
     dif = DatasetFactory(slug="dif", name="Diversity in Faces", release="1.0")
     for n in range(3):
         PhotoFactory(dataset=dif, owner_nsid=BEES.nsid, title=f"Colmena {n}")

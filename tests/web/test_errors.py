@@ -7,7 +7,6 @@ from django.test import Client
 from django.urls import path
 
 from config import urls as site_urls
-from tests.test_i18n import compiled  # noqa: F401 (a fixture)
 
 
 def _boom(request: HttpRequest) -> HttpResponse:
