@@ -9,6 +9,10 @@ them. An owner who asked to stay out of future releases stays out: the
 suppression list holds only the keyed hash of the NSID (optout/infra/owner_keys.py).
 A removed photo keeps its picture's perceptual hash (optout/pictures/), like the
 tombstone's other fields: it is not the picture, and it names nobody.
+
+A sign-in's reading of the owner's Flickr photos (PhotoListing: the NSID, the
+username, counts) goes too once it has ended that long ago: what it found is on
+the photos it matched, and a later sign-in reads the photos again anyway.
 """
 
 import logging
@@ -25,6 +29,7 @@ from optout.models import (
     CLOSED_STATUSES,
     EmailLog,
     Photo,
+    PhotoListing,
     PictureHash,
     RejectReason,
     RemovalRequest,
@@ -57,12 +62,14 @@ class Erased:
     links: int = 0
     events: int = 0
     failed: int = 0
+    listings: int = 0
     public_ids: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         return (
             f"{self.requests} requests erased; {self.email_logs} email addresses, "
-            f"{self.links} links, {self.events} audit texts; {self.failed} failed"
+            f"{self.links} links, {self.events} audit texts; {self.failed} failed; "
+            f"{self.listings} Flickr photo listings"
         )
 
 
@@ -169,7 +176,21 @@ def personal_data_erase(*, now: datetime | None = None) -> Erased:
         total.links += done.links
         total.events += done.events
         total.public_ids += done.public_ids
+    total.listings = listings_due(now=now).delete()[0]
     return total
+
+
+def listings_due(*, now: datetime | None = None) -> QuerySet[PhotoListing]:
+    """Sign-ins' photo listings that ended (read or given up) before the retention cutoff.
+
+    A listing still queued or running is the sweeper's, however old."""
+    cutoff = retention_cutoff(now=now)
+    ended = PhotoListing.objects.filter(
+        status__in=(PhotoListing.Status.DONE, PhotoListing.Status.FAILED)
+    )
+    return ended.filter(
+        Q(finished_at__lt=cutoff) | Q(finished_at__isnull=True, queued_at__lt=cutoff)
+    )
 
 
 # The privacy report.
@@ -274,6 +295,11 @@ def privacy_report_build(*, now: datetime | None = None) -> PrivacyReport:
                 now,
             ),
             "should be none: cleared at removal",
+        ),
+        ReportRow(
+            "Flickr photo listings of sign-ins",
+            _by_age(PhotoListing.objects.all(), "created_at", now),
+            "NSID and username; erased after the period",
         ),
         # A tombstone keeps its picture's hash as it keeps its photo id: 256 bits that
         # find the same picture again ("removed"), not the picture, and no person.

@@ -16,6 +16,7 @@ from optout.infra.owner_keys import owner_key
 from optout.models import (
     EmailLog,
     Photo,
+    PhotoListing,
     RemovalRequest,
     RequestEvent,
     RequestLink,
@@ -306,3 +307,34 @@ def test_the_privacy_report_says_what_the_next_run_erases_and_when_the_next_fall
     assert row(after, "requests with an email")[:4] == ["1", "0", "0", "1"]
     assert row(after, "email logs with an address")[:4] == ["1", "0", "0", "1"]
     assert row(after, "requests with an NSID")[:4] == ["1", "0", "0", "1"]
+
+
+def listing(status: str, *, ended_days_ago: float | None, queued_days_ago: float) -> PhotoListing:
+    now = timezone.now()
+    made = PhotoListing.objects.create(
+        nsid=f"{PhotoListing.objects.count() + 1}@N01",
+        username="bees",
+        status=status,
+        queued_at=now - timedelta(days=queued_days_ago),
+        finished_at=None if ended_days_ago is None else now - timedelta(days=ended_days_ago),
+    )
+    PhotoListing.objects.filter(pk=made.pk).update(created_at=made.queued_at)
+    return made
+
+
+def test_a_sign_ins_photo_listing_is_erased_once_it_ended_before_the_period() -> None:
+    L = PhotoListing.Status
+    old_done = listing(L.DONE, ended_days_ago=91, queued_days_ago=92)
+    old_failed = listing(L.FAILED, ended_days_ago=None, queued_days_ago=95)
+    recent = listing(L.DONE, ended_days_ago=10, queued_days_ago=200)
+    still_running = listing(L.RUNNING, ended_days_ago=None, queued_days_ago=120)
+
+    erased = retention.personal_data_erase()
+    again = retention.personal_data_erase()
+
+    left = set(PhotoListing.objects.values_list("pk", flat=True))
+    assert left == {recent.pk, still_running.pk}
+    assert {old_done.pk, old_failed.pk}.isdisjoint(left)
+    assert (erased.listings, again.listings) == (2, 0)
+    assert str(erased).endswith("; 2 Flickr photo listings")
+    assert row(report(), "Flickr photo listings of sign-ins")[:4] == ["0", "0", "2", "2"]
