@@ -3,9 +3,9 @@
 from celery import shared_task
 from django.conf import settings
 
-from optout import deletion, licensees, recheck
+from optout import deletion, licensees, queue, recheck
 from optout.notifications import emails
-from optout.pictures import dataset_pictures_hash
+from optout.pictures import dataset_pictures_hash, pictures_due
 from optout.privacy import retention
 from optout.requests import confirmation
 
@@ -70,6 +70,15 @@ def deletion_sweep() -> int:
 def pictures_hash(dataset_id: int) -> str:
     """Hash the pictures an import brought (the photos not hashed yet)."""
     return dataset_pictures_hash(dataset_id=dataset_id)
+
+
+@shared_task
+def pictures_sweep() -> int:
+    """Send again the hashing an import asked for, where its message was lost."""
+    due = pictures_due()
+    for dataset_id in due:
+        queue.enqueue(queue.PICTURES_HASH, dataset_id)
+    return len(due)
 
 
 @shared_task

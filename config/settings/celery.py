@@ -68,6 +68,8 @@ CELERY_BEAT_SCHEDULE = {
     "acknowledgement-sweep": {"task": "optout.tasks.acknowledgement_sweep", "schedule": 300.0},
     # The owners' signals on Flickr, a slice of the re-check's hourly share each time.
     "flickr-recheck": {"task": "optout.tasks.flickr_recheck", "schedule": RECHECK_EVERY_SECONDS},
+    # An import's picture hashing whose task was lost (optout/pictures/hashing.py).
+    "pictures-sweep": {"task": "optout.tasks.pictures_sweep", "schedule": 600.0},
     "listing-sweep": {
         "task": "optout.tasks.listing_sweep",
         "schedule": LISTING_SWEEP_EVERY_SECONDS,

@@ -243,7 +243,9 @@ def dataset_import(
             if progress:
                 progress(size, size)
             if summary.with_files:
-                # Their pictures, for the look-up by picture (optout/pictures/), once committed.
+                # Their pictures, for the look-up by picture (optout/pictures/), once
+                # committed; the pending mark is the outbox a lost message is swept from.
+                Dataset.objects.filter(pk=dataset.pk).update(pictures_pending_since=timezone.now())
                 queue.enqueue_on_commit(queue.PICTURES_HASH, dataset.pk)
             commit_started = time.monotonic()
         summary.phases = (

@@ -32,6 +32,11 @@ class Dataset(models.Model):
     photo_count = models.PositiveIntegerField(_("photos"), default=0)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    # The outbox of the picture hashing an import asks for (optout/pictures/hashing.py):
+    # set in the import's transaction, cleared by a run that started after it; the
+    # sweeper sends the task again while it is set and no run beats its heart.
+    pictures_pending_since = models.DateTimeField(null=True, blank=True, editable=False)
+    pictures_heartbeat_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]

@@ -14,6 +14,7 @@ from optout.pictures.hashing import (
     HashRun,
     dataset_pictures_hash,
     first_picture_key,
+    pictures_due,
     pictures_hash,
 )
 from optout.pictures.index import Match, PictureIndex, picture_index
@@ -81,6 +82,7 @@ __all__ = [
     "picture_search",
     "picture_upload_read",
     "picture_variants",
+    "pictures_due",
     "pictures_hash",
     "ref_forget",
     "ref_mint",

@@ -6,12 +6,20 @@ django-storages) and its PDQ hash kept in PictureHash. Photos already hashed
 are skipped unless `rehash`; a missing or unreadable file is counted and
 skipped, and tried again on the next run. One transaction per batch, so an
 interrupted run keeps what it did.
+
+The task after an import is sent from an outbox: the import marks its dataset
+`pictures_pending_since` in its own transaction; a run clears the mark when it
+ends, unless a newer import set it meanwhile, and beats `pictures_heartbeat_at`
+while it works. `pictures_sweep` (beat) sends the task again for a dataset still
+marked after PICTURES_SWEEP_GRACE with no heartbeat within it (`pictures_due`):
+a message lost with the broker, a worker killed mid-run.
 """
 
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -26,6 +34,9 @@ log = logging.getLogger(__name__)
 type Progress = Callable[[int, int], None]
 
 BATCH = 500
+# How long a pending dataset waits for its task, or a run's heartbeat may be silent,
+# before the sweeper sends the task again. A batch of BATCH pictures takes seconds.
+PICTURES_SWEEP_GRACE = timedelta(minutes=10)
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".heic", ".heif")
 
 
@@ -96,9 +107,12 @@ def pictures_hash(*, slug: str, rehash: bool = False, progress: Progress | None 
     Only photos not hashed yet, unless `rehash`. Raises DatasetUnknown.
     """
     started = time.monotonic()
+    started_at = timezone.now()
     dataset = Dataset.objects.filter(slug=slug).first()
     if dataset is None:
         raise DatasetUnknown(slug)
+    beat = Dataset.objects.filter(pk=dataset.pk)
+    beat.update(pictures_heartbeat_at=started_at)
     run = HashRun(dataset=slug)
     photos = Photo.objects.filter(dataset=dataset, state=Photo.State.PRESENT).exclude(file_keys=[])
     if not rehash:
@@ -142,11 +156,27 @@ def pictures_hash(*, slug: str, rehash: bool = False, progress: Progress | None 
                     update_fields=["dataset", "flickr_id", "pdq", "quality", "hashed_at"],
                 )
             picture_index().invalidate()
+        beat.update(pictures_heartbeat_at=timezone.now())
         done += len(batch)
         if progress:
             progress(done, run.candidates)
     run.seconds = time.monotonic() - started
+    # Done with what was pending when it started; a newer import keeps its mark.
+    beat.filter(pictures_pending_since__lte=started_at).update(pictures_pending_since=None)
+    beat.update(pictures_heartbeat_at=None)
     return run
+
+
+def pictures_due(*, now: datetime | None = None) -> list[int]:
+    """The datasets whose import's hashing task seems lost: pending for longer than
+    the grace, and no run's heartbeat within it. The beat task sends it again."""
+    stale = (now or timezone.now()) - PICTURES_SWEEP_GRACE
+    return list(
+        Dataset.objects.filter(pictures_pending_since__lt=stale)
+        .exclude(pictures_heartbeat_at__gte=stale)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
 
 
 def dataset_pictures_hash(*, dataset_id: int) -> str:

@@ -3,19 +3,29 @@
 import io
 import json
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 from PIL import Image
 from pytest_django.fixtures import Settings
 
+from optout import tasks
 from optout.importers import dataset_import
-from optout.models import Photo, PictureHash
-from optout.pictures import DatasetUnknown, picture_index, picture_search, pictures_hash
+from optout.models import Dataset, Photo, PictureHash
+from optout.pictures import (
+    DatasetUnknown,
+    picture_index,
+    picture_search,
+    pictures_due,
+    pictures_hash,
+)
 from optout.pictures import index as index_module
+from optout.pictures.hashing import PICTURES_SWEEP_GRACE
 from optout.privacy.retention import privacy_report_build, privacy_report_text
 from optout.requests import review
 from tests.support.factories import DatasetFactory, PhotoFactory, RemovalRequestFactory
@@ -123,6 +133,54 @@ def test_an_import_with_file_keys_hashes_its_pictures_in_the_background(
 
     assert run_tasks() == ["optout.tasks.pictures_hash"]
     assert PictureHash.objects.count() == 3
+
+
+def test_a_lost_hashing_task_is_sent_again_by_the_sweeper_and_then_nothing_is_pending(
+    tmp_path: Path, run_tasks: RunTasks, django_capture_on_commit_callbacks: Callable
+) -> None:
+    for n in range(2):
+        default_storage.save(f"faces/{n}.png", ContentFile(resaved_smaller(n)))
+    manifest = tmp_path / "faces.jsonl"
+    rows = [{"flickr_id": 7_200_000 + n, "file_keys": [f"faces/{n}.png"]} for n in range(2)]
+    manifest.write_text("".join(json.dumps(row) + "\n" for row in rows))
+
+    # The import commits, but its message is lost (a broker down at that moment).
+    with django_capture_on_commit_callbacks(execute=False):
+        dataset_import(slug="faces", path=manifest)
+    dataset = Dataset.objects.get(slug="faces")
+    assert dataset.pictures_pending_since is not None
+
+    assert pictures_due() == []  # within the grace its task may still come
+    later = timezone.now() + PICTURES_SWEEP_GRACE + timedelta(seconds=1)
+    assert pictures_due(now=later) == [dataset.pk]
+
+    # The beat task, once the grace has passed.
+    Dataset.objects.filter(pk=dataset.pk).update(
+        pictures_pending_since=timezone.now() - PICTURES_SWEEP_GRACE - timedelta(seconds=1)
+    )
+    assert tasks.pictures_sweep.apply().get() == 1
+    assert run_tasks() == ["optout.tasks.pictures_hash"]
+    assert PictureHash.objects.count() == 2
+    dataset.refresh_from_db()
+    assert (dataset.pictures_pending_since, dataset.pictures_heartbeat_at) == (None, None)
+    assert pictures_due(now=later + timedelta(days=1)) == []
+
+
+def test_a_run_that_beats_its_heart_is_not_sent_twice_and_a_newer_import_stays_pending() -> None:
+    dataset = DatasetFactory(slug="faces")
+    stored_photo(dataset, 1)
+    long_ago = timezone.now() - timedelta(hours=1)
+    Dataset.objects.filter(pk=dataset.pk).update(
+        pictures_pending_since=long_ago, pictures_heartbeat_at=timezone.now()
+    )
+    assert pictures_due() == []  # a worker is on it
+
+    newer = timezone.now() + timedelta(minutes=5)  # an import committed during the run
+    Dataset.objects.filter(pk=dataset.pk).update(pictures_pending_since=newer)
+    pictures_hash(slug="faces")
+    dataset.refresh_from_db()
+    assert dataset.pictures_pending_since == newer
+    assert dataset.pictures_heartbeat_at is None
 
 
 def test_an_import_without_file_keys_sends_no_task(
