@@ -3,6 +3,8 @@
 from typing import Any
 
 from django.apps import AppConfig
+from django.apps import apps as global_apps
+from django.contrib.auth.management import create_permissions
 from django.contrib.auth.models import Group, Permission
 from django.db.models import Q
 from django.db.models.signals import post_migrate
@@ -51,7 +53,20 @@ def maintainers_group_ensure() -> Group:
 
 @receiver(post_migrate, dispatch_uid="optout-maintainers-group")
 def maintainers_group_refresh(sender: AppConfig, using: str = "default", **kwargs: Any) -> None:
-    """After optout's migrations (and its permissions): the group has exactly its permissions."""
+    """After optout's migrations (and its permissions): the group has exactly its permissions.
+
+    Not when auth's tables are not migrated (yet, or any more): `migrate optout 0010`
+    on an empty database runs optout's migrations alone, as Django's own
+    create_permissions also checks."""
     if sender.name != "optout":
         return
+    state = kwargs.get("apps", global_apps)
+    try:
+        state.get_model("auth", "Group")
+        state.get_model("auth", "Permission")
+    except LookupError:
+        return
+    # This receiver can run before auth's own (the admin app comes first), so the
+    # permissions a migration just added are made here first: idempotent, as Django's.
+    create_permissions(sender, verbosity=0, using=using, apps=state)
     maintainers_group_ensure()
