@@ -50,13 +50,14 @@ def deletion_run(job_id: int) -> str:
         deletion.job_fail(job_id=job_id, error=failure)
         return f"failed: {failure}"
     except deletion.TRANSIENT_ERRORS as error:
-        attempts = deletion.job_release(job_id=job_id, error=error)
+        released = deletion.job_release(job_id=job_id, error=error)
+        attempts, delay = released.attempts, released.retry_in
         if attempts >= settings.DELETION_MAX_ATTEMPTS:
             deletion.job_fail(job_id=job_id, error=error)
             return f"failed after {attempts} attempts: {error}"
         # A new message rather than self.retry(): the row is the outbox either way,
-        # and a broker down right now only leaves the job to the sweeper.
-        delay = deletion.backoff(attempts)
+        # and a broker down right now only leaves the job to the sweeper, which
+        # waits for the retry's due time first.
         deletion.jobs_enqueue(job_ids=[job_id], countdown=delay)
         return f"attempt {attempts} failed, next in {delay:.0f} s: {error}"
 

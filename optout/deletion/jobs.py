@@ -25,6 +25,7 @@ emptied once verification saw the files gone.
 import logging
 import random
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -129,14 +130,29 @@ def stale_delay() -> timedelta:
     return timedelta(seconds=settings.DELETION_STALE_AFTER_SECONDS)
 
 
-def job_release(*, job_id: int, error: BaseException) -> int:
-    """After a transient error: back to queued with the error kept; returns attempts so far."""
-    now = timezone.now()
+@dataclass(frozen=True)
+class Released:
+    attempts: int  # so far
+    retry_in: float  # seconds of backoff before the next attempt; 0 after the last
+
+
+def job_release(*, job_id: int, error: BaseException) -> Released:
+    """After a transient error: back to queued with the error kept, due again after
+    its backoff (none once DELETION_MAX_ATTEMPTS are spent: the caller fails it).
+
+    `queued_at` becomes when the retry's message is due, so the sweeper waits out
+    the backoff (up to DELETION_RETRY_BACKOFF_MAX_SECONDS) before it sends the job
+    again; it used to send it after DELETION_REQUEUE_AFTER_SECONDS whatever the backoff."""
+    attempts = DeletionJob.objects.filter(pk=job_id).values_list("attempts", flat=True).first()
+    attempts = attempts or 0
+    retry_in = backoff(attempts) if attempts < settings.DELETION_MAX_ATTEMPTS else 0.0
     DeletionJob.objects.filter(pk=job_id, status=J.RUNNING).update(
-        status=J.QUEUED, claim="", last_error=describe(error), queued_at=now
+        status=J.QUEUED,
+        claim="",
+        last_error=describe(error),
+        queued_at=timezone.now() + timedelta(seconds=retry_in),
     )
-    job = DeletionJob.objects.filter(pk=job_id).first()
-    return job.attempts if job else 0
+    return Released(attempts=attempts, retry_in=retry_in)
 
 
 def job_fail(*, job_id: int, error: BaseException) -> None:

@@ -321,6 +321,46 @@ def test_a_storage_error_is_retried_and_the_job_still_completes(
     assert job.last_error == ""
 
 
+def test_the_sweeper_waits_out_a_retrys_backoff_before_it_sends_the_job_again(
+    request_in_two_datasets: RemovalRequest,
+    run_tasks: RunTasks,
+    settings: Settings,
+    django_capture_on_commit_callbacks: Callable,
+) -> None:
+    # A backoff longer than the sweeper's requeue delay: the sweeper used to send
+    # the job again after 5 minutes, whatever the backoff said.
+    settings.DELETION_RETRY_BACKOFF_SECONDS = 1800
+    settings.DELETION_REQUEUE_AFTER_SECONDS = 300
+    request = request_in_two_datasets
+    approve(request, django_capture_on_commit_callbacks)
+    purge()  # the messages sent at approval are left aside: this is about one job
+    job = request.deletion_jobs.get(dataset__slug="dif")
+    request.deletion_jobs.filter(pk=job.pk).update(status=J.RUNNING, attempts=1)
+
+    # What the task does after a transient error: release, then send with a countdown
+    # (a message this test loses).
+    released = deletion.job_release(job_id=job.pk, error=OSError("storage unavailable"))
+
+    job.refresh_from_db()
+    assert (job.status, released.attempts) == (J.QUEUED, 1)
+    assert 1800 * 0.8 <= released.retry_in <= 1800 * 1.2
+    due_in = job.queued_at - timezone.now()
+    assert timedelta(seconds=1800 * 0.8 - 5) < due_in <= timedelta(seconds=1800 * 1.2)
+    assert deletion.jobs_sweep() == 0
+
+    ten_minutes_later = job.queued_at - timedelta(minutes=10)
+    request.deletion_jobs.filter(pk=job.pk).update(queued_at=ten_minutes_later)
+    assert deletion.jobs_sweep() == 0  # still backing off
+
+    # Due, and the sweeper's delay passed: it sends it (and ffhq's, lost at approval).
+    past_due = timezone.now() - timedelta(seconds=301)
+    request.deletion_jobs.update(queued_at=past_due)
+    assert deletion.jobs_sweep() == 2
+    run_all(run_tasks, django_capture_on_commit_callbacks)
+    request.refresh_from_db()
+    assert request.status == S.COMPLETED
+
+
 def test_after_the_last_retry_the_request_fails_with_the_error_kept_and_one_email(
     request_in_two_datasets: RemovalRequest,
     run_tasks: RunTasks,
