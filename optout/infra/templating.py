@@ -20,8 +20,9 @@ Translation: Jinja2's i18n extension on Django's gettext, newstyle, so
 `{{ _("...", name=x) }}` and `{% trans %}` blocks escape what they put in and
 keep the translated text as written. In a plural, the count (`count` or `num`)
 is shown with the language's digit grouping ("1.234 fotos"), and `|number`
-does the same for any count shown outside one. `LANGUAGE_CODE`, `LANGUAGES`
-and `language_name()` serve the page's `lang` and the footer's switcher. As
+does the same for any count shown outside one. `get_language()`, `languages()`
+and `language_name()` serve the page's `lang` and the footer's switcher; they
+read the settings when the page renders (the environment lives for the process). As
 in Django's templates, a missing variable renders as nothing, in DEBUG too, and
 a template's final newline is kept, so the HTML is byte for byte what Django's
 engine made of the same page.
@@ -190,6 +191,10 @@ def language_name(code: str) -> str:
     return dict(settings.LANGUAGES).get(code, code)
 
 
+def languages() -> list[tuple[str, str]]:
+    return list(settings.LANGUAGES)
+
+
 def environment(**options: Any) -> jinja2.Environment:
     options["loader"] = PublicPagesLoader(options["loader"])
     options["undefined"] = jinja2.Undefined
@@ -218,7 +223,7 @@ def environment(**options: Any) -> jinja2.Environment:
         dataset_label=dataset_label,
         dataset_list=dataset_list,
         get_language=translation.get_language,
-        LANGUAGES=settings.LANGUAGES,
+        languages=languages,
     )
     env.filters.update(pluralize=pluralize, date=date, number=number)
     return env
