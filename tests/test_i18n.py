@@ -26,13 +26,14 @@ from pytest_django.fixtures import Settings
 
 from optout import licensees, secret_links, workflow
 from optout.infra.ratelimit import Refusal
-from optout.models import Dataset, Photo, RemovalRequest
-from optout.notifications import emails
+from optout.models import Dataset, FlickrSignal, Photo, RemovalRequest
+from optout.notifications import emails, wording
+from optout.recheck import signals
 from optout.requests import filing, review
 from optout.web import errors
 from tests.support.factories import DatasetFactory, PhotoFactory, RemovalRequestFactory
 from tests.support.flickr import BEES, sign_in
-from tests.support.i18n import ALWAYS, CATALOGUES, OPEN, untranslated, visible
+from tests.support.i18n import ALWAYS, CATALOGUES, CLOSE, OPEN, untranslated, visible
 from tests.support.licensees import licensee_register, removal_complete
 
 S = RemovalRequest.Status
@@ -201,6 +202,17 @@ def test_no_email_has_english_that_skipped_translation(
             Photo.objects.filter(pk__in=[p.pk for p in photos]).update(
                 state=Photo.State.REMOVED, removed_by=removal
             )
+        if kind == "flickr_signal":
+            # Seven signals: five listed, each in the reader's language, then "2 more".
+            findings = [signals.no_cv_finding(7_000 + n) for n in range(6)]
+            findings.append(signals.gone_finding(7_100))
+            for finding in findings:
+                FlickrSignal.objects.create(
+                    request=removal,
+                    kind=finding.kind,
+                    flickr_id=finding.flickr_id,
+                    detail=finding.detail,
+                )
         removal.refresh_from_db()
         data |= {removal.public_id, "Blurry"}
         subject, text, html = emails.render(kind, emails._context(removal, kind), pseudo)
@@ -332,3 +344,18 @@ def test_a_licensee_gets_its_digest_in_its_own_language(
     assert digest.subject == "2 Entfernungen für Ihre Kopie (Labor)"
     with pytest.raises(licensees.LicenseeInvalid, match="No language 'xx'"):
         licensee_register([dif], language="xx")
+
+
+def test_every_signal_on_flickr_is_told_in_the_readers_language(pseudo: str) -> None:
+    # The sentences recheck/signals.py stores, as wording.py must recognise them.
+    findings = [
+        signals.no_cv_finding(7001),
+        signals.license_finding(7002, 2, "All Rights Reserved"),
+        signals.license_finding(7003, 0, ""),
+        signals.gone_finding(7004),
+        signals.account_finding(),
+    ]
+    with translation.override(pseudo):
+        shown = [wording.why_in_language(finding.detail) for finding in findings]
+    assert all(text.startswith(OPEN) and text.endswith(CLOSE) for text in shown), shown
+    assert "7002" in shown[1] and "All Rights Reserved" in shown[1]

@@ -40,13 +40,13 @@ class Week:
     @property
     def label(self) -> str:
         """What the week's bars say, for a tooltip and a screen reader: "Week of 3 Dec:
-        2 filed, 1 completed" ("j M": Django names the month in the page's language)."""
+        2 filed, 1 completed" (MONTH_DAY_FORMAT: the page's language's own, "3. Dezember")."""
         filed = ngettext("%(count)s filed", "%(count)s filed", self.filed) % {"count": self.filed}
         completed = ngettext("%(count)s completed", "%(count)s completed", self.completed) % {
             "count": self.completed
         }
         return gettext("Week of %(week)s: %(filed)s, %(completed)s") % {
-            "week": date_format(self.start, "j M"),
+            "week": date_format(self.start, "MONTH_DAY_FORMAT"),
             "filed": filed,
             "completed": completed,
         }

@@ -123,7 +123,9 @@ class DeletionJob(models.Model):
         _("photos"), default=0, help_text=_("Photos of the request here.")
     )
     done = models.PositiveIntegerField(
-        _("removed"), default=0, help_text=_("Of those, removed so far.")
+        pgettext_lazy("a count of photos", "removed"),
+        default=0,
+        help_text=_("Of those, removed so far."),
     )
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)

@@ -73,6 +73,8 @@ ASKS_FOR_CONFIRMATION = frozenset(
     {"received", "shown_received", "confirm_reminder", "shown_confirm_reminder"}
 )
 RECEIPT_IDS_IN_EMAIL = 200
+# The flickr_signal email lists this many signals, then says how many more.
+SIGNALS_SHOWN = 5
 # Emails the sweeper sends at most per pass; the rest go on the next one.
 SWEEP_BATCH = 1000
 # What a failed attempt can raise: the provider's API, the network, a socket.
@@ -186,6 +188,11 @@ def _context(removal: RemovalRequest, kind: str) -> dict[str, object]:
         context["confirm_days"] = secret_links.CONFIRM_LINK_LIFETIME.days
         # A shown-in-photo request waits for the address, and goes without it.
         context["purge_on"] = removal.created_at + secret_links.CONFIRM_LINK_LIFETIME
+    if kind == "flickr_signal":
+        details = list(removal.flickr_signals.values_list("detail", flat=True)[:SIGNALS_SHOWN])
+        # Lazy: in the email's language, which render() switches to.
+        context["signals"] = [lazy_why(detail) for detail in details]
+        context["signals_more"] = max(0, removal.flickr_signals.count() - SIGNALS_SHOWN)
     if kind == "completed":
         datasets = receipt(removal)
         context["receipt"] = datasets
@@ -200,6 +207,7 @@ def _reason(text: str) -> str:
 
 
 lazy_reason = lazy(_reason, str)
+lazy_why = lazy(wording.why_in_language, str)
 
 
 def render(kind: str, context: dict[str, object], language: str = "") -> tuple[str, str, str]:

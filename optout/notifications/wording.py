@@ -33,6 +33,9 @@ FIXED = frozenset(
         gettext_noop("We could not see you in the photos you named."),
         gettext_noop("We could not verify the request from what you told us."),
         gettext_noop("These photos are already in another request."),
+        # The owners' own signals on Flickr (recheck/signals.py), on the timeline and
+        # in the flickr_signal email.
+        gettext_noop("The Flickr account was deleted."),
     }
 )
 
@@ -69,7 +72,39 @@ def _by_picture(match: re.Match[str]) -> str:
     return f"{why_in_language(match['first'])} {found}"
 
 
+def _signal(message: str) -> Callable[[re.Match[str]], str]:
+    """A signal's sentence (recheck/signals.py) with the photo id and licence names as
+    found (a licence's name is Flickr's own, in English)."""
+
+    def render(match: re.Match[str]) -> str:
+        return gettext(message) % match.groupdict()
+
+    return render
+
+
 PATTERNS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
+    (
+        re.compile(r"Photo (?P<id>\d+) tagged no_cv on Flickr\."),
+        _signal(gettext_noop("Photo %(id)s tagged no_cv on Flickr.")),
+    ),
+    (
+        re.compile(
+            r"Photo (?P<id>\d+): licence changed from (?P<before>.+) to (?P<to>.+) on Flickr\."
+        ),
+        _signal(gettext_noop("Photo %(id)s: licence changed from %(before)s to %(to)s on Flickr.")),
+    ),
+    (
+        re.compile(r"Photo (?P<id>\d+): its licence on Flickr is (?P<to>.+)\."),
+        _signal(gettext_noop("Photo %(id)s: its licence on Flickr is %(to)s.")),
+    ),
+    (
+        re.compile(r"Photo (?P<id>\d+) made private on Flickr\."),
+        _signal(gettext_noop("Photo %(id)s made private on Flickr.")),
+    ),
+    (
+        re.compile(r"Photo (?P<id>\d+) made private or deleted on Flickr\."),
+        _signal(gettext_noop("Photo %(id)s made private or deleted on Flickr.")),
+    ),
     (re.compile(r"Filed after signing in with Flickr as (?P<name>.+)\."), _filed),
     (re.compile(r"(?P<n>\d+) photos? removed and checked gone\."), _removed),
     (re.compile(r"(?P<n>\d+) more photos? added to this request\."), _joined),

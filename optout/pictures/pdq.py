@@ -43,7 +43,8 @@ Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 warnings.simplefilter("error", Image.DecompressionBombWarning)
 
 FORMATS: Final = ("JPEG", "PNG", "WEBP", "GIF", "HEIF")
-FORMAT_NAMES: Final = "JPEG, PNG, WebP, GIF or HEIC"
+# Lazy: the "or" is in the asker's language when a message is made.
+FORMAT_NAMES: Final = gettext_lazy("JPEG, PNG, WebP, GIF or HEIC")
 # What the problems' sentences name; the upload's field is "picture" (upload.py).
 LIMITS: Final = {
     "formats": FORMAT_NAMES,

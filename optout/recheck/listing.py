@@ -116,22 +116,25 @@ def _message(listing: PhotoListing, waiting: datetime | None) -> str:
     if listing.status == L.DONE:
         found = listing.matched
         listed = {"count": number_format(listing.photos_listed, force_grouping=True)}
+        # Two whole sentences, so that each language can order its own.
         read = (
             ngettext(
-                "We read your %(count)s public photo on Flickr",
-                "We read your %(count)s public photos on Flickr",
+                "We read %(count)s public photo of yours on Flickr.",
+                "We read %(count)s public photos of yours on Flickr.",
                 listing.photos_listed,
             )
             % listed
         )
         if not found:
-            return read + gettext("; none is in a dataset that does not name its owner.")
+            return f"{read} " + gettext(
+                "None of them is in a dataset that does not name its owner."
+            )
         more = ngettext(
-            " and found %(count)s more of yours in datasets that do not name their owner.",
-            " and found %(count)s more of yours in datasets that do not name their owner.",
+            "We found %(count)s more photo of yours in datasets that do not name their owner.",
+            "We found %(count)s more photos of yours in datasets that do not name their owner.",
             found,
         ) % {"count": number_format(found, force_grouping=True)}
-        return read + more
+        return f"{read} {more}"
     if listing.status == L.FAILED:
         return (
             gettext(

@@ -71,7 +71,11 @@ def _license_signal(now: int | None, recorded: str) -> bool:
     return now is not None and now in RESTRICTIVE and license_number(recorded) != now
 
 
-def _license_finding(photo_id: int, now: int, recorded: str) -> Finding:
+# The sentences below are stored in English (the maintainers' record) and shown in
+# the reader's language by optout/notifications/wording.py: keep the two the same.
+
+
+def license_finding(photo_id: int, now: int, recorded: str) -> Finding:
     to = flickr.LICENSES.get(now, f"licence {now}")
     before = license_label(recorded)
     if before and license_number(recorded) != now:
@@ -81,16 +85,16 @@ def _license_finding(photo_id: int, now: int, recorded: str) -> Finding:
     return Finding(K.LICENSE, photo_id, detail)
 
 
-def _no_cv(photo_id: int) -> Finding:
+def no_cv_finding(photo_id: int) -> Finding:
     return Finding(K.NO_CV, photo_id, f"Photo {photo_id} tagged no_cv on Flickr.")
 
 
 def listed_finding(photo: flickr.ListedPhoto, recorded_license: str) -> Finding | None:
     """A photo as the owner's public list shows it (tags in their clean form only)."""
     if NO_CV_CLEAN in photo.tags:
-        return _no_cv(photo.id)
+        return no_cv_finding(photo.id)
     if photo.license is not None and _license_signal(photo.license, recorded_license):
-        return _license_finding(photo.id, photo.license, recorded_license)
+        return license_finding(photo.id, photo.license, recorded_license)
     return None
 
 
@@ -99,9 +103,9 @@ def info_finding(info: flickr.PhotoInfo, recorded_license: str) -> Finding | Non
     if any(
         tag.clean == NO_CV_CLEAN or tag.raw.strip().casefold() == NO_CV_RAW for tag in info.tags
     ):
-        return _no_cv(info.id)
+        return no_cv_finding(info.id)
     if info.license is not None and _license_signal(info.license, recorded_license):
-        return _license_finding(info.id, info.license, recorded_license)
+        return license_finding(info.id, info.license, recorded_license)
     if not info.public:
         return Finding(K.GONE, info.id, f"Photo {info.id} made private on Flickr.")
     return None

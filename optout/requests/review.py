@@ -35,7 +35,7 @@ def request_approve(*, removal: RemovalRequest, actor: str, why: str = "") -> Re
         raise workflow.TransitionRefused(
             removal,
             S.APPROVED,
-            gettext("A failed request is retried, not approved: use “Retry”."),
+            gettext("A failed request is retried, not approved: use “Retry the failed deletion”."),
         )
     return _approve(removal, actor=actor, why=why or "Approved by a maintainer.")
 

@@ -138,7 +138,7 @@ def _file(
     if not selection["email"]:
         form.add_error("email", _("Give an email address, so we can send you your request's link."))
     if selection["scope"] == "selected" and not selection["ids"]:
-        form.add_error("photo", _("Tick at least one photo, or choose “all my photos”."))
+        form.add_error("photo", _("Tick at least one photo, or choose to remove all of them."))
     ticked = len(form.cleaned_data.get("photo") or ())
     if selection["scope"] == "all" and ticked:
         # Ticks with "all" chosen: removing everything would be more than the
@@ -146,15 +146,15 @@ def _file(
         form.add_error(
             "scope",
             ngettext(
-                "You ticked %(count)s photo but chose “All %(total)s of my photos”. Choose "
+                "You ticked %(count)s photo but chose to remove all your photos. Choose "
                 "“Only the photos I tick below” to remove just that one, or untick it to "
                 "remove all.",
-                "You ticked %(count)s photos but chose “All %(total)s of my photos”. Choose "
+                "You ticked %(count)s photos but chose to remove all your photos. Choose "
                 "“Only the photos I tick below” to remove just those, or untick them to "
                 "remove all.",
                 ticked,
             )
-            % {"count": ticked, "total": number_format(paginator.count, force_grouping=True)},
+            % {"count": number_format(ticked, force_grouping=True)},
         )
     if form.errors:
         return _photos_page(request, signin, selection, form, paginator, page, status=400)
@@ -334,7 +334,8 @@ def request_cancel(request: HttpRequest, token: str) -> HttpResponse:
         )
     except workflow.TransitionRefused as refused:
         messages.error(
-            request, _("It can no longer be cancelled: %(why)s") % {"why": refused.message}
+            request,
+            _("This request can no longer be cancelled: %(why)s") % {"why": refused.message},
         )
     return redirect("request_status", token=token)
 
@@ -384,10 +385,15 @@ def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
         try:
             link = secret_links.link_find(token=token, purpose=RequestLink.Purpose.CONFIRM)
         except secret_links.LinkInvalid:
-            return render(request, "optout/email_confirm_invalid.html", status=404)
+            return _confirm_invalid(request)
         return render(request, "optout/email_confirm.html", {"removal": link.request})
     try:
         removal = confirmation.email_confirm(token=token)
     except secret_links.LinkInvalid:
-        return render(request, "optout/email_confirm_invalid.html", status=404)
+        return _confirm_invalid(request)
     return render(request, "optout/email_confirmed.html", {"removal": removal})
+
+
+def _confirm_invalid(request: HttpRequest) -> HttpResponse:
+    context = {"confirm_days": secret_links.CONFIRM_LINK_LIFETIME.days}
+    return render(request, "optout/email_confirm_invalid.html", context, status=404)

@@ -8,9 +8,13 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from optout import secret_links
 from optout.infra.ratelimit import rate_limit
 from optout.pictures import ref_forget, ref_photos
 from optout.requests import filing
+
+# How long the confirmation link works, and so how long an unconfirmed report is kept.
+CONFIRM_DAYS = secret_links.CONFIRM_LINK_LIFETIME.days
 
 
 class ReportForm(forms.Form):
@@ -75,9 +79,11 @@ def report(request: HttpRequest) -> HttpResponse:
         else:
             if matched:
                 ref_forget(token=ref)
-            return render(request, "optout/report_filed.html", {"removal": removal})
+            context = {"removal": removal, "confirm_days": CONFIRM_DAYS}
+            return render(request, "optout/report_filed.html", context)
     status = 400 if request.method == "POST" and not pending else 200
     context = {"form": form, "problems": problems, "pending": pending}
+    context["confirm_days"] = CONFIRM_DAYS
     context |= {"ref": ref if matched else "", "ref_matched": len(matched or ())}
     context["ref_expired"] = bool(ref) and matched is None
     return render(request, "optout/report_form.html", context, status=status)

@@ -140,7 +140,7 @@ def test_the_owner_of_photos_in_the_link_dataset_sees_them_after_signing_in(
 
     page = client.get(reverse("my_photos")).content.decode()
     assert f"{demo_flickr.SIGNIN_ONLY} photos in {links}" in page
-    assert "more of yours in datasets that do not name their owner" in page
+    assert "of yours in datasets that do not name their owner." in page
     # Their list is long (other public photos): read 500 a page, every page.
     calls = demo_simulator.rest_calls().count("flickr.people.getPublicPhotos")
     assert calls >= 1

@@ -74,7 +74,7 @@ def test_your_photos_shows_the_reading_and_its_photos_without_a_reload(
         assert axe_problems(page) == []
         page.screenshot(path=str(ARTIFACTS / "listing-progress-375.png"), full_page=True)
 
-        expect(message).to_contain_text("found 2 more of yours", timeout=20_000)
+        expect(message).to_contain_text("found 2 more photos of yours", timeout=20_000)
         expect(page.locator(".photo-grid img")).to_have_count(2)
         assert page.evaluate("window.sameDocument") is True  # no reload
         page.screenshot(path=str(ARTIFACTS / "listing-done-375.png"), full_page=True)

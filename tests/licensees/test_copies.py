@@ -158,10 +158,12 @@ def test_the_owner_gets_downstream_done_once_when_the_last_copy_is_clean(
             run_tasks()
 
     [done] = [m for m in mail.outbox if "clean" in m.subject]
-    assert done.subject == f"Every copy we know of is clean (request {removal.public_id})"
+    assert done.subject == (
+        f"Your photos are gone from every copy we know of (request {removal.public_id})"
+    )
     assert done.to == [removal.email]
     assert "Every organisation we know holds a copy" in done.body
-    assert "Every copy we know of is clean." in html_part(done)
+    assert "Your photos are gone from every copy we know of." in html_part(done)
     assert EmailLog.objects.filter(request=removal, kind="downstream_done").count() == 1
 
 

@@ -105,7 +105,7 @@ def test_the_demo_licensee_hears_deletes_acknowledges_and_the_owner_sees_the_cop
         assert synced.stdout.startswith(f"{len(files)} removal(s) applied: {len(files)} file(s)")
         assert not any(f.exists() for f in files)
 
-        # The owner's status page counts that copy as clean, and the owner hears of it.
+        # The owner's status page counts that copy as confirmed, and the owner hears of it.
         link = secret_links.link_mint(removal=removal, purpose=RequestLink.Purpose.STATUS)
         page = client.get(reverse("request_status", args=[link])).content.decode()
         assert "The 1 organisation with a copy has confirmed the deletion." in page
@@ -113,8 +113,8 @@ def test_the_demo_licensee_hears_deletes_acknowledges_and_the_owner_sees_the_cop
         for _ in range(5):
             if not run_tasks():
                 break
-        assert [m.subject for m in mail.outbox if "clean" in m.subject] == [
-            f"Every copy we know of is clean (request {removal.public_id})"
+        assert [m.subject for m in mail.outbox if "every copy" in m.subject] == [
+            f"Your photos are gone from every copy we know of (request {removal.public_id})"
         ]
     finally:
         receiver.stop()

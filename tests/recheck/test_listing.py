@@ -49,7 +49,7 @@ def test_signing_in_finds_the_owners_photos_in_a_dataset_of_links(
     assert Photo.objects.get(flickr_id=7_003).owner_nsid == ""  # Ana has not signed in
     page = client.get(reverse("my_photos")).content.decode()
     assert "2 photos in LAION (Flickr links)" in page
-    assert "found 2 more of yours in datasets that do not name their owner" in page
+    assert "We found 2 more photos of yours in datasets that do not name their owner." in page
     # The anonymous look-up counts them from now on.
     lookup = client.get(reverse("home"), {"q": BEES.nsid}).content.decode()
     assert "LAION (Flickr links)" in lookup

@@ -293,7 +293,7 @@ def test_ticks_with_all_my_photos_chosen_are_questioned_not_taken_as_all(
     assert mixed.status_code == 400
     text = " ".join(mixed.content.decode().split())
     assert (
-        "You ticked 2 photos but chose “All 5 of my photos”. Choose “Only the photos I tick "
+        "You ticked 2 photos but chose to remove all your photos. Choose “Only the photos I tick "
         "below” to remove just those, or untick them to remove all." in text
     )
     assert not RemovalRequest.objects.exists()
@@ -370,7 +370,7 @@ def test_the_owner_can_cancel_until_deletion_starts(
     assert removal.photos.filter(state="present").count() == 5  # the jobs did nothing
     # A second press changes nothing and says why.
     again = client.post(cancel_path, follow=True).content.decode()
-    assert "It can no longer be cancelled" in again
+    assert "This request can no longer be cancelled" in again
 
 
 def test_deletion_under_way_cannot_be_cancelled(

@@ -202,7 +202,7 @@ def test_an_unconfirmed_shown_in_photo_request_gets_one_reminder_before_it_goes(
     assert "/confirm/" in message.body
     assert "Nothing happens until you confirm" in message.body
     assert f"On {due.created_at.day} {due.created_at:%B} you asked us" in message.body
-    assert "does not wait for you" not in message.body  # that is the owner's reminder
+    assert "goes ahead without waiting for you" not in message.body  # the owner's reminder
     assert "/confirm/" in html_part(message)
     # The new link confirms it, and the request goes on to the maintainers.
     found = re.search(r"/confirm/([A-Za-z0-9_-]+)/", str(message.body))
