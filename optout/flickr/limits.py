@@ -37,10 +37,8 @@ def _busy(seconds: float) -> FlickrUnavailable:
     minutes = _minutes(seconds)
     return FlickrUnavailable(
         ngettext(
-            "Flickr is too busy to answer us at the moment. "
-            "Please try again in %(count)s minute.",
-            "Flickr is too busy to answer us at the moment. "
-            "Please try again in %(count)s minutes.",
+            "Flickr is too busy to answer us at the moment. Please try again in %(count)s minute.",
+            "Flickr is too busy to answer us at the moment. Please try again in %(count)s minutes.",
             minutes,
         )
         % {"count": minutes},
