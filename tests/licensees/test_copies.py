@@ -138,7 +138,7 @@ def test_no_copy_we_know_of_means_nothing_is_said_of_copies(client: Client, dif:
     assert "organisations with a copy" not in page and "Copies held by" not in page
 
 
-def test_the_owner_gets_downstream_done_once_when_the_last_copy_is_clean(
+def test_the_owner_gets_downstream_done_once_when_the_last_copy_is_confirmed(
     client: Client, dif: Dataset, run_tasks: RunTasks, django_capture_on_commit_callbacks: Callable
 ) -> None:
     removal = removal_complete([PhotoFactory(dataset=dif) for _ in range(3)])
@@ -148,7 +148,7 @@ def test_the_owner_gets_downstream_done_once_when_the_last_copy_is_clean(
         catch_up(client, first, dif.slug)
     with django_capture_on_commit_callbacks(execute=True):
         run_tasks()
-    assert not [m for m in mail.outbox if "clean" in m.subject]
+    assert not [m for m in mail.outbox if "every copy" in m.subject]
 
     with django_capture_on_commit_callbacks(execute=True):
         catch_up(client, second, dif.slug)
@@ -157,7 +157,7 @@ def test_the_owner_gets_downstream_done_once_when_the_last_copy_is_clean(
         with django_capture_on_commit_callbacks(execute=True):
             run_tasks()
 
-    [done] = [m for m in mail.outbox if "clean" in m.subject]
+    [done] = [m for m in mail.outbox if "every copy" in m.subject]
     assert done.subject == (
         f"Your photos are gone from every copy we know of (request {removal.public_id})"
     )
