@@ -126,8 +126,10 @@ def _message(listing: PhotoListing, waiting: datetime | None) -> str:
             % listed
         )
         if not found:
-            return f"{read} " + gettext(
-                "None of them is in a dataset that does not name its owner."
+            return f"{read} " + ngettext(
+                "It is not in any dataset that does not name its owner.",
+                "None of them is in a dataset that does not name its owner.",
+                listing.photos_listed,
             )
         more = ngettext(
             "We found %(count)s more photo of yours in datasets that do not name their owner.",
