@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.timesince import timesince
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -251,6 +252,18 @@ class EventInline(EventColumns, ReadOnlyInline):
 PHOTOS_SHOWN = 200
 
 
+def _thumbnail(photo: Photo) -> str:
+    """Flickr's square, or an empty square for a photo we know no picture address of
+    (an <img src=""> would show a broken picture, and fetch this page again)."""
+    if photo.thumbnail_url:
+        return format_html(
+            '<img src="{}" width="75" height="75" alt="" loading="lazy" '
+            'referrerpolicy="no-referrer">',
+            photo.thumbnail_url,
+        )
+    return mark_safe('<span class="no-thumb" aria-hidden="true"></span>')  # a constant
+
+
 def photo_grid(removal: RemovalRequest) -> str:
     """The photos in scope as thumbnails with id, dataset and state; the first 200.
 
@@ -267,12 +280,11 @@ def photo_grid(removal: RemovalRequest) -> str:
         return gettext("None.")
     items = format_html_join(
         "",
-        '<li><a href="{}"><img src="{}" width="75" height="75" alt="" loading="lazy"></a>'
-        "<span>{}</span><span>{}</span><span>{}</span></li>",
+        '<li><a href="{}">{}</a><span>{}</span><span>{}</span><span>{}</span></li>',
         (
             (
                 photo.flickr_page_url,
-                photo.thumbnail_url,
+                _thumbnail(photo),
                 photo.flickr_id,
                 str(photo.dataset),
                 photo.get_state_display(),

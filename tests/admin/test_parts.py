@@ -37,6 +37,10 @@ def test_a_script_link_from_an_old_import_is_not_an_href_in_the_photo_grid(queue
     html = page.content.decode()
     assert "javascript:" not in html and "data:image" not in html
     assert 'href="https://www.flickr.com/photos/12345678@N01/8100/"' in html
+    # No picture address known: an empty square, not an <img src=""> (a broken picture
+    # that would fetch this page again).
+    assert 'src=""' not in html
+    assert '<span class="no-thumb" aria-hidden="true"></span>' in html
 
 
 def test_an_http_link_from_the_manifest_is_used_as_it_is(queue: Client) -> None:
