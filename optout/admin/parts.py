@@ -313,12 +313,16 @@ class EmailInline(ReadOnlyInline):
         "sent_at",
         "attempts",
         "next_attempt_at",
-        "error",
+        "error_shown",
     )
 
     @admin.display(description=_("kind"))
     def what(self, entry: EmailLog) -> str:
         return email_kind_label(entry.kind)
+
+    @admin.display(description=EmailLog._meta.get_field("error").verbose_name)
+    def error_shown(self, entry: EmailLog) -> str:
+        return emails.error_in_language(entry.error)
 
 
 class DeletionJobInline(ReadOnlyInline):

@@ -60,6 +60,7 @@ from optout.models import (
     RemovalRequest,
     RequestEvent,
 )
+from optout.notifications import emails
 from optout.notifications.wording import why_in_language
 from optout.requests import review
 
@@ -449,7 +450,7 @@ class EmailLogAdmin(admin.ModelAdmin):
         "claimed_at",
         "sent_at",
         "provider_message_id",
-        "error",
+        "error_shown",
         "created_at",
     )
 
@@ -459,7 +460,12 @@ class EmailLogAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("last error"))
     def last_error(self, entry: EmailLog) -> str:
-        return entry.error if len(entry.error) <= 80 else entry.error[:79] + "…"
+        error = emails.error_in_language(entry.error)
+        return error if len(error) <= 80 else error[:79] + "…"
+
+    @admin.display(description=EmailLog._meta.get_field("error").verbose_name)
+    def error_shown(self, entry: EmailLog) -> str:
+        return emails.error_in_language(entry.error)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -37,7 +37,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.functional import lazy
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from optout import queue, secret_links
 from optout.models import EmailLog, RemovalRequest, RequestEvent, RequestLink
@@ -84,7 +84,20 @@ SEND_ERRORS: tuple[type[BaseException], ...] = (
     requests.RequestException,
     OSError,
 )
-STOPPED_ERROR = "Its worker stopped on every attempt (killed, or an error: see the worker log)."
+STOPPED_ERROR = gettext_noop(
+    "Its worker stopped on every attempt (killed, or an error: see the worker log)."
+)
+# Why an email was skipped, as stored on its row: ours, so the admin shows them in the
+# maintainer's language (`error_in_language`); a provider's errors stay as it gave them.
+NO_ADDRESS = gettext_noop("no request or no address")
+NOT_CONFIRMED = gettext_noop("address not confirmed")
+ALREADY_CONFIRMED = gettext_noop("already confirmed")
+OUR_ERRORS = frozenset({STOPPED_ERROR, NO_ADDRESS, NOT_CONFIRMED, ALREADY_CONFIRMED})
+
+
+def error_in_language(text: str) -> str:
+    """An email row's error in the current language when it is one of ours."""
+    return gettext(text) if text in OUR_ERRORS else text
 
 
 @dataclass(frozen=True)
@@ -226,11 +239,11 @@ def render(kind: str, context: dict[str, object], language: str = "") -> tuple[s
 def _unsendable(removal: RemovalRequest | None, kind: str) -> str:
     """Why this message must not go (any more), or "" when it may."""
     if removal is None or not removal.email:
-        return "no request or no address"
+        return NO_ADDRESS
     if kind not in ASKS_FOR_CONFIRMATION and not removal.email_confirmed:
-        return "address not confirmed"
+        return NOT_CONFIRMED
     if kind in ASKS_FOR_CONFIRMATION and removal.email_confirmed:
-        return "already confirmed"
+        return ALREADY_CONFIRMED
     return ""
 
 
@@ -375,7 +388,7 @@ def emails_sweep(*, now: datetime | None = None) -> int:
         email_give_up(entry=entry, error=STOPPED_ERROR)
     # A request deleted since (an unconfirmed shown-in-photo request): nothing to send.
     EmailLog.objects.filter(outcome=E.QUEUED, request__isnull=True).update(
-        outcome=E.SKIPPED, error="no request or no address", next_attempt_at=None
+        outcome=E.SKIPPED, error=NO_ADDRESS, next_attempt_at=None
     )
     due = list(
         EmailLog.objects.filter(

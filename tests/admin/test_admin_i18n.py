@@ -39,6 +39,7 @@ from optout.models import (
     WebhookAttempt,
     WebhookDelivery,
 )
+from optout.notifications import emails
 from optout.requests import review
 from tests.support.factories import DatasetFactory, PhotoFactory, RemovalRequestFactory
 from tests.support.i18n import ALWAYS, OPEN, PSEUDO, untranslated, visible
@@ -187,6 +188,15 @@ def _world(captured: DjangoCaptureOnCommitCallbacks) -> World:
         attempts=1,
         next_attempt_at=now + timedelta(minutes=10),
         error="ESP API response error",
+    )
+    # Skipped for a reason of ours: shown in the maintainer's language.
+    EmailLog.objects.create(
+        request=deleting,
+        kind="received",
+        dedupe_key="received:deleting",
+        to=deleting.email,
+        outcome=EmailLog.Outcome.SKIPPED,
+        error=emails.NOT_CONFIRMED,
     )
 
     # Licensees: one up to date, one overdue, one whose webhook is paused.
