@@ -43,12 +43,19 @@ class Licensee(models.Model):
         validators=[validate_contacts],
         help_text=_("Email addresses for the digest and reminders, one per line."),
     )
-    # The digests and reminders are written in it.
-    language = models.CharField(_("language"), max_length=8, choices=language_choices, default="en")
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=language_choices,
+        default="en",
+        help_text=_("The language of its daily emails."),
+    )
     show_name = models.BooleanField(
         _("show the name to owners"),
         default=False,
-        help_text=_("Owners may see this name among the copies confirmed clean."),
+        help_text=_(
+            "Owners may see this name among the organisations that confirmed their deletions."
+        ),
     )
     # Only the SHA-256 of the API token; the token itself is shown once, when minted.
     token_hash = models.CharField(max_length=64, unique=True)

@@ -51,7 +51,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--show-name",
             action="store_true",
-            help="Owners may see its name among the copies confirmed clean.",
+            help="Owners may see its name among the organisations that confirmed their deletions.",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
