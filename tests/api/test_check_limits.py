@@ -36,6 +36,7 @@ def spawning(client: Client, lines: list[str], ip: str = "127.0.0.1") -> Any:
     )
 
 
+@pytest.mark.usefixtures("whole_window")
 def test_both_check_apis_count_items_against_one_allowance(
     client: Client, settings: Settings
 ) -> None:
@@ -57,6 +58,7 @@ def test_both_check_apis_count_items_against_one_allowance(
     assert check(client, ["6"], random_ip()).status_code == 200
 
 
+@pytest.mark.usefixtures("whole_window")
 def test_a_call_bigger_than_a_minutes_allowance_is_told_to_split(
     client: Client, settings: Settings
 ) -> None:

@@ -120,6 +120,7 @@ def test_a_flat_picture_gets_a_422_with_its_quality(client: Client) -> None:
     assert body["error"].startswith("This picture is too flat to match")
 
 
+@pytest.mark.usefixtures("whole_window")
 def test_the_api_is_rate_limited_per_client_in_json(client: Client, settings: Settings) -> None:
     settings.RATE_LIMIT_PICTURE_PER_MINUTE = 1
     ip = random_ip()

@@ -265,6 +265,7 @@ def test_spawning_query_refuses_more_than_ten_thousand_lines(client: Client) -> 
     assert "At most 10,000 URLs" in response.json()["error"]
 
 
+@pytest.mark.usefixtures("whole_window")
 def test_over_the_rate_limit_the_api_answers_429_with_retry_after(
     client: Client, settings: Settings
 ) -> None:

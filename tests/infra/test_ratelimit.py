@@ -14,18 +14,8 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 from pytest_django.fixtures import Settings
 
-from optout.infra.ratelimit import WINDOW_SECONDS, client_ip
+from optout.infra.ratelimit import client_ip
 from tests.support.factories import DatasetFactory
-
-
-@pytest.fixture
-def whole_window() -> None:
-    """The limits count per clock minute: a test that makes its requests across the
-    turn of a minute would see two windows. Start with at least 10 s of this one left."""
-    left = WINDOW_SECONDS - time.time() % WINDOW_SECONDS
-    if left < 10:
-        time.sleep(left + 0.05)
-
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("whole_window")]
 

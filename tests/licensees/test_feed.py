@@ -224,6 +224,7 @@ def test_a_dataset_the_licensee_does_not_hold_is_a_404_like_one_that_does_not_ex
     assert not_held.json() == missing.json() == ack.json() == {"error": "No such dataset."}
 
 
+@pytest.mark.usefixtures("whole_window")
 def test_the_feed_and_acknowledgements_are_rate_limited_like_the_other_apis(
     client: Client, dif: Dataset, settings: Settings
 ) -> None:

@@ -279,6 +279,7 @@ def test_the_form_needs_its_csrf_token() -> None:
     assert accepted.status_code == 200
 
 
+@pytest.mark.usefixtures("whole_window")
 def test_look_ups_by_picture_are_rate_limited_per_client(
     client: Client, settings: Settings
 ) -> None:

@@ -453,6 +453,7 @@ def test_once_the_look_up_share_is_spent_it_says_so_and_what_still_works(
     )
 
 
+@pytest.mark.usefixtures("whole_window")
 def test_a_look_up_that_needs_flickr_costs_more_against_the_rate_limit(
     client: Client, flickr: FlickrSimulator, owner_photos: list, settings: Settings
 ) -> None:
@@ -468,6 +469,7 @@ def test_a_look_up_that_needs_flickr_costs_more_against_the_rate_limit(
     assert [a.status_code for a in answers] == [200] * 6 + [429]
 
 
+@pytest.mark.usefixtures("whole_window")
 def test_a_name_flickr_does_not_know_costs_as_much_as_one_it_knows(
     client: Client, flickr: FlickrSimulator, owner_photos: list, settings: Settings
 ) -> None:
