@@ -11,6 +11,8 @@ from django.utils import timezone
 from optout.models import RemovalRequest, RequestLink
 
 CONFIRM_LINK_LIFETIME = timedelta(days=7)
+# What the pages and emails tell a requester: the link works this many days.
+CONFIRM_LINK_DAYS = CONFIRM_LINK_LIFETIME.days
 
 
 class LinkInvalid(Exception):

@@ -301,7 +301,19 @@ def photo_grid(removal: RemovalRequest) -> str:
     return format_html('<p>{}</p><ul class="photo-grid">{}</ul>', more, items)
 
 
-class EmailInline(ReadOnlyInline):
+class EmailColumns:
+    """The columns of an email's row that are stored as codes or as our English."""
+
+    @admin.display(description=_("kind"), ordering="kind")
+    def what(self, entry: EmailLog) -> str:
+        return email_kind_label(entry.kind)
+
+    @admin.display(description=EmailLog._meta.get_field("error").verbose_name)
+    def error_shown(self, entry: EmailLog) -> str:
+        return emails.error_in_language(entry.error)
+
+
+class EmailInline(EmailColumns, ReadOnlyInline):
     model = EmailLog
     verbose_name = _("email")
     verbose_name_plural = _("emails")
@@ -315,14 +327,6 @@ class EmailInline(ReadOnlyInline):
         "next_attempt_at",
         "error_shown",
     )
-
-    @admin.display(description=_("kind"))
-    def what(self, entry: EmailLog) -> str:
-        return email_kind_label(entry.kind)
-
-    @admin.display(description=EmailLog._meta.get_field("error").verbose_name)
-    def error_shown(self, entry: EmailLog) -> str:
-        return emails.error_in_language(entry.error)
 
 
 class DeletionJobInline(ReadOnlyInline):

@@ -38,6 +38,7 @@ from optout.admin.parts import (
     SOON_DAYS,
     DatasetFilter,
     DeletionJobInline,
+    EmailColumns,
     EmailInline,
     EmailKindFilter,
     EventColumns,
@@ -47,7 +48,6 @@ from optout.admin.parts import (
     ReadOnlyInline,
     RejectForm,
     StateFilter,
-    email_kind_label,
     photo_grid,
     state_label,
 )
@@ -60,7 +60,6 @@ from optout.models import (
     RemovalRequest,
     RequestEvent,
 )
-from optout.notifications import emails
 from optout.notifications.wording import why_in_language
 from optout.requests import review
 
@@ -423,7 +422,7 @@ class RequestEventAdmin(EventColumns, admin.ModelAdmin):
 
 
 @admin.register(EmailLog)
-class EmailLogAdmin(admin.ModelAdmin):
+class EmailLogAdmin(EmailColumns, admin.ModelAdmin):
     """Every email, newest first: the ones failing for good are what the dashboard counts."""
 
     list_display = (
@@ -454,18 +453,10 @@ class EmailLogAdmin(admin.ModelAdmin):
         "created_at",
     )
 
-    @admin.display(description=_("kind"), ordering="kind")
-    def what(self, entry: EmailLog) -> str:
-        return email_kind_label(entry.kind)
-
     @admin.display(description=_("last error"))
     def last_error(self, entry: EmailLog) -> str:
-        error = emails.error_in_language(entry.error)
+        error = self.error_shown(entry)
         return error if len(error) <= 80 else error[:79] + "…"
-
-    @admin.display(description=EmailLog._meta.get_field("error").verbose_name)
-    def error_shown(self, entry: EmailLog) -> str:
-        return emails.error_in_language(entry.error)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

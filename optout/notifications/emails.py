@@ -198,7 +198,7 @@ def _context(removal: RemovalRequest, kind: str) -> dict[str, object]:
     if kind in ASKS_FOR_CONFIRMATION and not removal.email_confirmed:
         confirm_token = secret_links.link_mint(removal=removal, purpose=RequestLink.Purpose.CONFIRM)
         context["confirm_url"] = absolute(reverse("email_confirm", args=[confirm_token]))
-        context["confirm_days"] = secret_links.CONFIRM_LINK_LIFETIME.days
+        context["confirm_days"] = secret_links.CONFIRM_LINK_DAYS
         # A shown-in-photo request waits for the address, and goes without it.
         context["purge_on"] = removal.created_at + secret_links.CONFIRM_LINK_LIFETIME
     if kind == "flickr_signal":

@@ -18,8 +18,8 @@ log = logging.getLogger(__name__)
 API_PREFIX = "/api/"
 
 
-def _answer(request: HttpRequest | None, status: int, title: str, message: str) -> HttpResponse:
-    if request is not None and request.path.startswith(API_PREFIX):
+def _answer(request: HttpRequest, status: int, title: str, message: str) -> HttpResponse:
+    if request.path.startswith(API_PREFIX):
         return JsonResponse({"error": message}, status=status)
     # Rendered without the request: its context processors would read the session
     # and show (and use up) messages meant for the next real page.

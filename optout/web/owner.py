@@ -395,5 +395,5 @@ def email_confirm(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def _confirm_invalid(request: HttpRequest) -> HttpResponse:
-    context = {"confirm_days": secret_links.CONFIRM_LINK_LIFETIME.days}
+    context = {"confirm_days": secret_links.CONFIRM_LINK_DAYS}
     return render(request, "optout/email_confirm_invalid.html", context, status=404)

@@ -13,9 +13,6 @@ from optout.infra.ratelimit import rate_limit
 from optout.pictures import ref_forget, ref_photos
 from optout.requests import filing
 
-# How long the confirmation link works, and so how long an unconfirmed report is kept.
-CONFIRM_DAYS = secret_links.CONFIRM_LINK_LIFETIME.days
-
 
 class ReportForm(forms.Form):
     email = forms.EmailField(
@@ -79,11 +76,12 @@ def report(request: HttpRequest) -> HttpResponse:
         else:
             if matched:
                 ref_forget(token=ref)
-            context = {"removal": removal, "confirm_days": CONFIRM_DAYS}
+            context = {"removal": removal, "confirm_days": secret_links.CONFIRM_LINK_DAYS}
             return render(request, "optout/report_filed.html", context)
     status = 400 if request.method == "POST" and not pending else 200
     context = {"form": form, "problems": problems, "pending": pending}
-    context["confirm_days"] = CONFIRM_DAYS
+    # How long the confirmation link works, and so how long an unconfirmed report is kept.
+    context["confirm_days"] = secret_links.CONFIRM_LINK_DAYS
     context |= {"ref": ref if matched else "", "ref_matched": len(matched or ())}
     context["ref_expired"] = bool(ref) and matched is None
     return render(request, "optout/report_form.html", context, status=status)
